@@ -1,0 +1,35 @@
+# Bootstrap only: create .venv with the pinned dependencies, then hand over to invoke (tasks.py).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: serve build test bench publish
+.DEFAULT_GOAL := serve
+
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+# Test-only tools from npm (the Nu HTML checker and axe-core); never needed to build or serve.
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+serve: $(STAMP)
+	$(BIN)/invoke serve
+
+build: $(STAMP)
+	$(BIN)/invoke build
+
+publish: $(STAMP)
+	$(BIN)/invoke build --publish
+
+test: $(STAMP) node_modules/.installed
+	$(BIN)/invoke test
+
+bench: $(STAMP) node_modules/.installed
+	$(BIN)/invoke bench

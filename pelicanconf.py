@@ -1,0 +1,99 @@
+"""Development settings for the KNN Advies site. publishconf.py builds on these.
+
+One Pelican run builds one language (see plugins/languages): the build task runs one
+run per entry of LANGUAGES, in parallel, all writing into the same output tree.
+"""
+
+from jinja2 import StrictUndefined
+
+SITENAME = "KNN Advies"
+AUTHOR = "KNN Advies"
+SITEURL = ""  # root-relative links for local preview; publishconf.py sets the host
+PATH = "content"
+TIMEZONE = "Europe/Amsterdam"
+
+# --- languages -------------------------------------------------------------------------
+# The first language is the default and lives at the site root; every other one lives
+# under its prefix. Adding a language = one entry here + theme/translations/<code>/messages.po.
+# "words" are the URL path words in that language.
+DEFAULT_LANG = "nl"
+LANGUAGES = {
+    "nl": {
+        "name": "Nederlands",
+        "prefix": "",
+        "words": {"blog": "blog", "tag": "tag", "author": "auteur", "category": "categorie",
+                  "page": "pagina", "networks": "netwerken", "archive": "archief"},
+    },
+    "en": {
+        "name": "English",
+        "prefix": "en",
+        "words": {"blog": "blog", "tag": "tag", "author": "author", "category": "category",
+                  "page": "page", "networks": "networks", "archive": "archive"},
+    },
+}
+
+# --- content ---------------------------------------------------------------------------
+ARTICLE_PATHS = ["blog"]
+PAGE_PATHS = ["pages"]
+STATIC_PATHS = ["images", "extra"]
+EXTRA_PATH_METADATA = {"extra/robots.txt": {"path": "robots.txt"}}
+ARTICLE_TRANSLATION_ID = "translation_key"
+PAGE_TRANSLATION_ID = "translation_key"
+SLUGIFY_SOURCE = "title"
+DEFAULT_PAGINATION = 10
+SUMMARY_MAX_LENGTH = 40
+DEFAULT_CATEGORY = "blog"
+DEFAULT_DATE_FORMAT = "long"  # a Babel date format, applied by the languages plugin
+
+# --- theme -----------------------------------------------------------------------------
+THEME = "theme"
+THEME_STATIC_DIR = "theme"
+DIRECT_TEMPLATES = ["index", "tags", "authors", "categories", "archives"]
+PAGINATED_TEMPLATES = {"index": None, "tag": None, "category": None, "author": None}
+MENU_PAGES = ["over-ons", "contact"]  # page translation keys shown in the main navigation
+MARKDOWN = {
+    "extension_configs": {
+        "markdown.extensions.extra": {},
+        "markdown.extensions.toc": {"permalink": False},
+        "markdown.extensions.smarty": {"smart_quotes": False},
+    },
+    "output_format": "html5",
+}
+JINJA_ENVIRONMENT = {
+    "trim_blocks": True,
+    "lstrip_blocks": True,
+    "extensions": ["jinja2.ext.i18n"],
+    # A misspelt variable is an error, not an empty string.
+    "undefined": StrictUndefined,
+}
+# typogrify without "caps": it wraps SUSPACC/BERNN in <span class="caps">, which leaks into <title>.
+TYPOGRIFY = True
+TYPOGRIFY_OMIT_FILTERS = ["caps"]
+TYPOGRIFY_IGNORE_TAGS = ["pre", "code", "script", "title"]
+
+# --- feeds (written per language by the languages plugin) ------------------------------
+FEED_ALL_ATOM = None
+FEED_ALL_RSS = None
+CATEGORY_FEED_ATOM = None
+TRANSLATION_FEED_ATOM = None
+AUTHOR_FEED_ATOM = None
+AUTHOR_FEED_RSS = None
+LANGUAGES_FEED_ATOM = "feeds/atom.xml"  # relative to each language's prefix
+
+# --- plugins ---------------------------------------------------------------------------
+PLUGIN_PATHS = ["plugins"]
+PLUGINS = ["buildcheck", "languages", "pelican.plugins.neighbors"]
+
+NETWORKS_PATH = "networks"  # under PATH
+FORM_ENDPOINT = "http://127.0.0.1:8080/join/{slug}"
+CONTACT_EMAIL = "info@knnadvies.nl"
+
+# --- build -----------------------------------------------------------------------------
+CACHE_CONTENT = True
+LOAD_CONTENT_CACHE = True
+CACHE_PATH = "cache"  # the languages plugin keeps one cache per language below it
+DELETE_OUTPUT_DIRECTORY = False  # the build task writes into a fresh directory, then swaps
+RELATIVE_URLS = False
+
+# The public address of the site: share links point here even in a local preview.
+SITE_ORIGIN = "https://www.knnadvies.nl"

@@ -1,0 +1,158 @@
+import difflib
+import os
+import re
+import sys
+from dataclasses import dataclass
+
+from pelican import signals
+from pelican.readers import MarkdownReader
+from pelican.utils import get_date
+
+#: Metadata keys an editor may use in a Markdown header.
+KNOWN_KEYS = {
+    "title", "date", "modified", "author", "authors", "category", "tags", "slug", "lang",
+    "translation_key", "summary", "status", "template", "save_as", "url", "networks",
+    "image", "image_alt", "description",
+}
+REQUIRED_KEYS = ("title", "lang", "translation_key")
+ARTICLE_REQUIRED_KEYS = ("title", "date", "lang", "translation_key", "summary")
+STATUSES = {"published", "draft", "hidden", "skip"}
+_KEY_LINE = re.compile(r"^(?P<key>[A-Za-z0-9_-]+):(?P<sep>\s*)(?P<value>.*)$")
+
+
+class BuildError(Exception):
+    """Raised at the end of a run that found problems; Pelican exits non-zero."""
+
+    exitcode = 1
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    path: str
+    line: int
+    col: int
+    field: str
+    message: str
+
+    def __str__(self):
+        return f"{self.path}:{self.line}:{self.col}: {self.field}: {self.message}"
+
+
+def _problems(settings):
+    # One list per Pelican run, kept on that run's settings: no module-global state.
+    return settings.setdefault("BUILDCHECK_PROBLEMS", [])
+
+
+def report(settings, problems):
+    """Record problems found by any plugin; the run fails once all are collected."""
+    found = _problems(settings)
+    for p in problems:
+        if p not in found:
+            found.append(p)
+            # One line each, straight to stderr: the logger would wrap long lines.
+            sys.stderr.write(f"{p}\n")
+            sys.stderr.flush()
+
+
+def relpath(path):
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if rel.startswith("..") else rel
+
+
+def did_you_mean(word, choices):
+    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def check_header(path, text, settings, is_article):
+    """Problems in the metadata header of a Markdown file (None if it is fine)."""
+    problems = []
+    rel = relpath(path)
+    lines = text.splitlines()
+    seen = {}
+    start = 0
+    if lines and lines[0].strip() == "---":
+        start = 1
+    for number, line in enumerate(lines[start:], start=start + 1):
+        if not line.strip() or line.strip() in ("---", "..."):
+            break
+        if line.startswith("    ") or line.startswith("\t"):
+            if not seen:
+                problems.append(Problem(rel, number, 1, "metadata", "continuation line before any key"))
+            continue
+        m = _KEY_LINE.match(line)
+        if not m:
+            problems.append(Problem(rel, number, 1, "metadata",
+                                    f"expected 'key: value', got {line.strip()[:40]!r}"))
+            continue
+        key = m.group("key").lower()
+        value = m.group("value").strip()
+        vcol = m.start("value") + 1
+        if key in seen:
+            problems.append(Problem(rel, number, 1, key, f"given twice (first on line {seen[key]})"))
+        seen[key] = number
+        if key not in KNOWN_KEYS:
+            problems.append(Problem(rel, number, 1, key,
+                                    f"unknown metadata key{did_you_mean(key, KNOWN_KEYS)}"))
+        elif key in ("date", "modified"):
+            try:
+                get_date(value)
+            except (ValueError, OverflowError):
+                problems.append(Problem(rel, number, vcol, key, f"{value!r} is not a date (use YYYY-MM-DD)"))
+        elif key == "status" and value.lower() not in STATUSES:
+            problems.append(Problem(rel, number, vcol, key,
+                                    f"{value!r} is not one of {', '.join(sorted(STATUSES))}"))
+        elif key == "lang" and value not in settings["LANGUAGES"]:
+            problems.append(Problem(rel, number, vcol, key,
+                                    f"{value!r} is not a site language ({', '.join(settings['LANGUAGES'])})"))
+        elif key in ("title", "slug", "summary", "translation_key") and not value:
+            problems.append(Problem(rel, number, vcol, key, "is empty"))
+    for key in ARTICLE_REQUIRED_KEYS if is_article else REQUIRED_KEYS:
+        if key not in seen:
+            problems.append(Problem(rel, 1, 1, key, "required metadata is missing"))
+    return problems
+
+
+class CheckedMarkdownReader(MarkdownReader):
+    """Pelican's Markdown reader, after a check of the metadata header."""
+
+    def read(self, source_path):
+        with open(source_path, encoding="utf-8") as f:
+            try:
+                text = f.read()
+            except UnicodeDecodeError as e:
+                report(self.settings, [Problem(relpath(source_path), 1, 1, "file", f"not UTF-8: {e.reason}")])
+                return "", {"title": "error", "status": "skip"}
+        content_root = os.path.abspath(self.settings["PATH"])
+        article_dirs = [os.path.join(content_root, p) for p in self.settings["ARTICLE_PATHS"]]
+        is_article = any(os.path.abspath(source_path).startswith(d + os.sep) for d in article_dirs)
+        problems = check_header(source_path, text, self.settings, is_article)
+        if problems:
+            report(self.settings, problems)
+            # Skip the file; the run fails at the end, after every file was checked.
+            return "", {"title": "error", "status": "skip"}
+        return super().read(source_path)
+
+
+def readers_init(readers):
+    for ext in MarkdownReader.file_extensions:
+        if ext in readers.reader_classes:
+            readers.reader_classes[ext] = CheckedMarkdownReader
+
+
+def fail_if_problems(pelican_or_generators):
+    settings = pelican_or_generators.settings if hasattr(pelican_or_generators, "settings") else None
+    if settings is None:
+        settings = pelican_or_generators[0].settings
+    problems = _problems(settings)
+    if problems:
+        raise BuildError(f"{len(problems)} problem(s) in the content; see the lines above")
+
+
+def register():
+    signals.readers_init.connect(readers_init)
+    # After reading everything (and before writing anything), stop if anything was wrong.
+    signals.all_generators_finalized.connect(fail_if_problems)

@@ -1,0 +1,220 @@
+import logging
+import os
+from io import BytesIO
+from itertools import chain
+
+from babel import Locale, UnknownLocaleError
+from babel.dates import format_date
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+from markupsafe import Markup
+
+from pelican import signals
+from pelican.paginator import PaginationRule
+from pelican.utils import order_content
+
+log = logging.getLogger(__name__)
+
+REQUIRED_WORDS = ("blog", "tag", "author", "category", "page", "networks", "archive")
+
+
+class LanguagesSettingsError(ValueError):
+    pass
+
+
+def url_settings(cfg):
+    """The Pelican URL settings of one language, from its prefix and URL words."""
+    w = cfg["words"]
+    p = f"{cfg['prefix']}/" if cfg["prefix"] else ""
+    blog = f"{p}{w['blog']}/"
+    s = {
+        "ARTICLE_URL": blog + "{slug}/",
+        "DRAFT_URL": blog + "drafts/{slug}/",
+        "PAGE_URL": p + "{slug}/",
+        "DRAFT_PAGE_URL": p + "drafts/{slug}/",
+        "INDEX_URL": blog,
+        "ARCHIVES_URL": f"{blog}{w['archive']}/",
+        "TAG_URL": f"{blog}{w['tag']}/{{slug}}/",
+        "TAGS_URL": f"{blog}{w['tag']}/",
+        "AUTHOR_URL": f"{blog}{w['author']}/{{slug}}/",
+        "AUTHORS_URL": f"{blog}{w['author']}/",
+        "CATEGORY_URL": f"{blog}{w['category']}/{{slug}}/",
+        "CATEGORIES_URL": f"{blog}{w['category']}/",
+        "NETWORKS_URL": f"{p}{w['networks']}/",
+        "NETWORK_URL": f"{p}{w['networks']}/{{slug}}/",
+        "HOME_URL": p,
+        "FEED_URL": f"{p}feeds/atom.xml",
+    }
+    for key in [k for k in s if k.endswith("_URL") and k not in ("HOME_URL", "FEED_URL")]:
+        s[key[:-4] + "_SAVE_AS"] = s[key] + "index.html"
+    s["FEED_SAVE_AS"] = s["FEED_URL"]
+    # Content in another language is given its own language's URL by this plugin.
+    for kind in ("ARTICLE", "PAGE", "DRAFT", "DRAFT_PAGE"):
+        s[f"{kind}_LANG_URL"] = s[f"{kind}_URL"]
+        s[f"{kind}_LANG_SAVE_AS"] = s[f"{kind}_SAVE_AS"]
+    s["PAGINATION_PATTERNS"] = [
+        PaginationRule(1, "{url}", "{save_as}"),
+        PaginationRule(2, f"{{base_name}}/{w['page']}/{{number}}/",
+                       f"{{base_name}}/{w['page']}/{{number}}/index.html"),
+    ]
+    return s
+
+
+def validate(settings):
+    """Check LANGUAGES and DEFAULT_LANG; raise with a plugin-prefixed message."""
+    langs = settings.get("LANGUAGES")
+    if not isinstance(langs, dict) or not langs:
+        raise LanguagesSettingsError("languages: LANGUAGES must be a non-empty mapping")
+    prefixes = set()
+    for code, cfg in langs.items():
+        try:
+            Locale.parse(code)
+        except (UnknownLocaleError, ValueError):
+            raise LanguagesSettingsError(f"languages: LANGUAGES[{code!r}]: Babel knows no such locale") from None
+        if not isinstance(cfg, dict):
+            raise LanguagesSettingsError(f"languages: LANGUAGES[{code!r}] must be a mapping")
+        for key in ("name", "prefix", "words"):
+            if key not in cfg:
+                raise LanguagesSettingsError(f"languages: LANGUAGES[{code!r}] lacks {key!r}")
+        missing = [w for w in REQUIRED_WORDS if w not in cfg["words"]]
+        if missing:
+            raise LanguagesSettingsError(f"languages: LANGUAGES[{code!r}]['words'] lacks {', '.join(missing)}")
+        if cfg["prefix"] in prefixes:
+            raise LanguagesSettingsError(f"languages: LANGUAGES[{code!r}]: prefix {cfg['prefix']!r} is used twice")
+        prefixes.add(cfg["prefix"])
+    primary = next(iter(langs))
+    if langs[primary]["prefix"]:
+        raise LanguagesSettingsError(f"languages: the primary language {primary!r} must have the empty prefix")
+    if settings["DEFAULT_LANG"] not in langs:
+        raise LanguagesSettingsError(
+            f"languages: DEFAULT_LANG {settings['DEFAULT_LANG']!r} is not in LANGUAGES ({', '.join(langs)})")
+    catalogue = catalogue_path(settings, settings["DEFAULT_LANG"])
+    if not os.path.isfile(catalogue):
+        raise LanguagesSettingsError(f"languages: no catalogue for {settings['DEFAULT_LANG']!r}: {catalogue} is missing")
+
+
+def catalogue_path(settings, lang):
+    return os.path.join(settings["THEME"], "translations", lang, "LC_MESSAGES", "messages.po")
+
+
+def load_translations(path, lang):
+    """Compile a .po catalogue in memory; the build never depends on a stale .mo file."""
+    with open(path, "rb") as f:
+        catalog = read_po(f, locale=lang)
+    buf = BytesIO()
+    write_mo(buf, catalog)
+    buf.seek(0)
+    return Translations(buf, domain="messages")
+
+
+def initialized(pelican):
+    s = pelican.settings
+    validate(s)
+    lang = s["DEFAULT_LANG"]
+    langs = s["LANGUAGES"]
+    primary = next(iter(langs))
+    all_urls = {code: url_settings(cfg) for code, cfg in langs.items()}
+    s.update(all_urls[lang])
+    s["LANGUAGE_URLS"] = all_urls
+    s["LANG"] = lang
+    s["PRIMARY_LANG"] = primary
+    s["CACHE_PATH"] = os.path.join(s["CACHE_PATH"], lang)
+    if lang != primary:
+        # Theme and content static files are copied once, by the primary language's run.
+        s["THEME_STATIC_PATHS"] = []
+
+
+def _url_in_own_language(settings, item, kind):
+    pattern = settings["LANGUAGE_URLS"][item.lang][f"{kind}_URL"]
+    return pattern.format(**item.url_format)
+
+
+def _adopt_foreign(generator, items, kind):
+    """Items in another language: link to their own language's page, never write them."""
+    lang = generator.settings["LANG"]
+    for item in items:
+        if item.lang not in generator.settings["LANGUAGES"]:
+            raise LanguagesSettingsError(
+                f"{item.source_path}: lang: {item.lang!r} is not one of {', '.join(generator.settings['LANGUAGES'])}")
+        item.foreign = item.lang != lang
+        if item.foreign:
+            if "url" not in item.metadata:  # an explicit url (home, 404) is already right
+                item.override_url = _url_in_own_language(generator.settings, item, kind)
+            item.override_save_as = ""
+
+
+def article_pretaxonomy(generator):
+    _adopt_foreign(generator, chain(generator.articles, generator.translations,
+                                    generator.drafts, generator.drafts_translations,
+                                    generator.hidden_articles, generator.hidden_translations), "ARTICLE")
+
+
+def page_finalized(generator):
+    _adopt_foreign(generator, chain(generator.pages, generator.translations,
+                                    generator.hidden_pages, generator.hidden_translations,
+                                    generator.draft_pages, generator.draft_translations), "PAGE")
+    generator.context["pages_by_key"] = {
+        getattr(p, "translation_key", p.slug): p
+        for p in chain(generator.pages, generator.hidden_pages)
+    }
+
+
+def static_finalized(generator):
+    if generator.settings["LANG"] != generator.settings["PRIMARY_LANG"]:
+        # Keep the files known for {static} links, but let the primary run copy them.
+        generator.staticfiles = []
+
+
+def generator_init(generator):
+    s = generator.settings
+    lang = s["LANG"]
+    env = generator.env
+    # Loaded per generator (it is tiny): Pelican pickles settings into its cache.
+    env.install_gettext_translations(load_translations(catalogue_path(s, lang), lang), newstyle=True)
+    env.filters["format_date"] = lambda d, fmt=None: format_date(d, fmt or s["DEFAULT_DATE_FORMAT"], locale=lang)
+    env.filters["isodate"] = lambda d: d.isoformat()
+    env.filters["language_name"] = lambda code: s["LANGUAGES"][code]["name"]  # its own name
+    env.filters["language_label"] = lambda code: Locale.parse(code).get_display_name(lang)  # in this page's language
+    env.globals["alternates"] = lambda obj=None, key=None: alternates(s, obj, key)
+    env.globals["lang_url"] = lambda key, code=lang: url(s, key, code)
+
+
+def url(settings, key, code):
+    """The URL of a per-language page such as HOME or INDEX (``key`` without _URL)."""
+    return f"{settings['SITEURL']}/{settings['LANGUAGE_URLS'][code][key + '_URL']}"
+
+
+def alternates(settings, obj=None, key=None):
+    """(lang, url) of every language version of a page, primary language first.
+
+    ``obj`` is an article, page or other object with ``lang``, ``url`` and
+    ``translations``; ``key`` names a page that exists in every language (INDEX, HOME,
+    NETWORKS...). With neither, the page has no known translations.
+    """
+    siteurl = settings["SITEURL"]
+    if key is not None:
+        return [(code, url(settings, key, code)) for code in settings["LANGUAGES"]]
+    if obj is None:
+        return []
+    versions = {obj.lang: obj}
+    for t in getattr(obj, "translations", []):
+        versions.setdefault(t.lang, t)
+    return [(code, f"{siteurl}/{versions[code].url}") for code in settings["LANGUAGES"] if code in versions]
+
+
+def write_feed(generator, writer):
+    s = generator.settings
+    own = [a for a in generator.articles if a.lang == s["LANG"]]
+    order_content(own, s["ARTICLE_ORDER_BY"])
+    title = Markup(s["SITENAME"]).striptags()
+    writer.write_feed(own, generator.context, s["FEED_SAVE_AS"], s["FEED_URL"], feed_title=title)
+
+
+def register():
+    signals.initialized.connect(initialized)
+    signals.generator_init.connect(generator_init)
+    signals.article_generator_pretaxonomy.connect(article_pretaxonomy)
+    signals.page_generator_finalized.connect(page_finalized)
+    signals.static_generator_finalized.connect(static_finalized)
+    signals.article_writer_finalized.connect(write_feed)

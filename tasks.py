@@ -1,0 +1,131 @@
+"""invoke tasks for the KNN Advies site. `make` creates .venv and then calls these.
+
+    invoke build [--publish]   build every language into output/ (safely: build, then swap)
+    invoke serve               build, then serve output/ at http://127.0.0.1:8000
+    invoke test                run the whole test suite
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from invoke import task
+
+ROOT = Path(__file__).resolve().parent
+DEV_SETTINGS = ROOT / "pelicanconf.py"
+PUBLISH_SETTINGS = ROOT / "publishconf.py"
+HOST, PORT = "127.0.0.1", 8000
+
+
+class BuildFailed(Exception):
+    def __init__(self, errors):
+        super().__init__(errors)
+        self.errors = errors
+
+
+@dataclass
+class LanguageRun:
+    lang: str
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def site_languages(settings_file):
+    from pelican.settings import read_settings
+
+    return list(read_settings(str(settings_file))["LANGUAGES"])
+
+
+def pelican_command(settings_file, content, output, lang, extra=None):
+    cmd = [sys.executable, "-m", "pelican", str(content), "-s", str(settings_file),
+           "-o", str(output), "--fatal", "warnings", "-e", f'DEFAULT_LANG="{lang}"']
+    for key, value in (extra or {}).items():
+        cmd += ["-e", f"{key}={value}"]
+    return cmd
+
+
+def _run(cmd, cwd, capture):
+    env = dict(os.environ, COLUMNS="200", TERM="dumb")
+    if capture:
+        p = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+        return p.returncode, p.stdout, p.stderr
+    p = subprocess.run(cmd, cwd=cwd, env=env)
+    return p.returncode, "", ""
+
+
+def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None, cwd=ROOT,
+               extra=None, capture=False):
+    """Build every language into a fresh directory, then swap it in place of `output`.
+
+    The languages are built by parallel Pelican processes into one tree. If any of them
+    fails, the fresh directory is removed and `output` stays exactly as it was.
+    `extra` maps setting names to JSON values (Pelican's -e). Returns the runs.
+    """
+    settings_file, output = Path(settings_file).resolve(), Path(output).resolve()
+    content = Path(content).resolve() if content else Path(cwd) / "content"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    fresh = Path(tempfile.mkdtemp(prefix=".output-", dir=output.parent))
+    langs = site_languages(settings_file)
+    with ThreadPoolExecutor(max_workers=len(langs)) as pool:
+        results = list(pool.map(
+            lambda lang: LanguageRun(lang, *_run(pelican_command(settings_file, content, fresh, lang, extra),
+                                                 cwd, capture)),
+            langs))
+    failed = [r for r in results if r.returncode != 0]
+    if failed:
+        shutil.rmtree(fresh, ignore_errors=True)
+        raise BuildFailed("".join(r.stderr for r in failed) or
+                          f"the build of {', '.join(r.lang for r in failed)} failed (see above)")
+    os.chmod(fresh, 0o755)
+    old = None
+    if output.exists():
+        old = Path(tempfile.mkdtemp(prefix=".output-old-", dir=output.parent))
+        output.rename(old / "output")
+    fresh.rename(output)
+    if old:
+        shutil.rmtree(old, ignore_errors=True)
+    return results
+
+
+@task(help={"publish": "use publishconf.py (production URLs) instead of pelicanconf.py"})
+def build(c, publish=False):
+    """Build the whole site (every language) into output/."""
+    try:
+        build_site(PUBLISH_SETTINGS if publish else DEV_SETTINGS)
+    except BuildFailed as e:
+        if not str(e.errors).strip().endswith("(see above)"):
+            print(e.errors, file=sys.stderr)
+        sys.exit("build failed: output/ was left as it was")
+    print(f"built into {ROOT / 'output'}")
+
+
+@task
+def serve(c):
+    """Build, then serve output/ at http://127.0.0.1:8000 (Ctrl-C stops)."""
+    build(c)
+    from pelican.server import ComplexHTTPRequestHandler, RootedHTTPServer
+
+    class Handler(ComplexHTTPRequestHandler):
+        SUFFIXES = ["/index.html", ".html", "/"]
+
+    server = RootedHTTPServer(str(ROOT / "output"), (HOST, PORT), Handler)
+    print(f"serving the site at http://{HOST}:{PORT}/ (Ctrl-C stops)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        server.server_close()
+
+
+@task(help={"k": "only tests matching this expression (pytest -k)"})
+def test(c, k=None):
+    """Run the whole test suite."""
+    args = [sys.executable, "-m", "pytest"]
+    if k:
+        args += ["-k", k]
+    sys.exit(subprocess.call(args, cwd=ROOT))
