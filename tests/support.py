@@ -1,0 +1,50 @@
+"""Helpers shared by the test suite.
+
+Under CI (CI=true) a test whose tool is missing FAILS; on a developer's machine it is
+skipped with a message saying what to install.
+"""
+
+import os
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require(condition, what):
+    """Skip locally, fail under CI, when a needed tool is missing."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"required tool missing under CI: {what}")
+    pytest.skip(f"missing tool: {what}")
+
+
+def require_executable(path_or_name, what=None):
+    found = shutil.which(path_or_name) if not os.path.isabs(path_or_name) else (
+        path_or_name if os.access(path_or_name, os.X_OK) else None)
+    require(found, what or path_or_name)
+    return found
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def copy_site(dest, extra_posts=()):
+    """A copy of the real site (settings, content, theme, plugins) to build in isolation."""
+    dest = Path(dest)
+    for name in ("content", "theme", "plugins"):
+        shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pelicanconf.py", "publishconf.py"):
+        shutil.copy2(ROOT / name, dest / name)
+    for post in extra_posts:
+        shutil.copy2(post, dest / "content" / "blog" / Path(post).name)
+    return dest
