@@ -50,22 +50,31 @@ def pelican_command(settings_file, content, output, lang, extra=None):
     return cmd
 
 
-def _run(cmd, cwd, capture):
+def _run(cmd, cwd):
     env = dict(os.environ, COLUMNS="200", TERM="dumb")
-    if capture:
-        p = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
-        return p.returncode, p.stdout, p.stderr
-    p = subprocess.run(cmd, cwd=cwd, env=env)
-    return p.returncode, "", ""
+    p = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True)
+    return p.returncode, p.stdout, p.stderr
+
+
+def _unique_lines(texts):
+    """Each language run reads all content, so each reports the same problems: once is enough."""
+    seen, out = set(), []
+    for text in texts:
+        for line in text.splitlines():
+            if line not in seen:
+                seen.add(line)
+                out.append(line)
+    return "\n".join(out) + "\n"
 
 
 def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None, cwd=ROOT,
-               extra=None, capture=False):
+               extra=None, capture=True):
     """Build every language into a fresh directory, then swap it in place of `output`.
 
     The languages are built by parallel Pelican processes into one tree. If any of them
     fails, the fresh directory is removed and `output` stays exactly as it was.
-    `extra` maps setting names to JSON values (Pelican's -e). Returns the runs.
+    `extra` maps setting names to JSON values (Pelican's -e). Returns the runs; with
+    capture=False their log is printed too. Raises BuildFailed with the problems.
     """
     settings_file, output = Path(settings_file).resolve(), Path(output).resolve()
     content = Path(content).resolve() if content else Path(cwd) / "content"
@@ -74,14 +83,16 @@ def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None,
     langs = site_languages(settings_file)
     with ThreadPoolExecutor(max_workers=len(langs)) as pool:
         results = list(pool.map(
-            lambda lang: LanguageRun(lang, *_run(pelican_command(settings_file, content, fresh, lang, extra),
-                                                 cwd, capture)),
+            lambda lang: LanguageRun(lang, *_run(pelican_command(settings_file, content, fresh, lang, extra), cwd)),
             langs))
     failed = [r for r in results if r.returncode != 0]
     if failed:
         shutil.rmtree(fresh, ignore_errors=True)
-        raise BuildFailed("".join(r.stderr for r in failed) or
-                          f"the build of {', '.join(r.lang for r in failed)} failed (see above)")
+        raise BuildFailed(_unique_lines([r.stderr for r in failed] + [r.stdout for r in failed]))
+    if not capture:
+        for r in results:
+            sys.stdout.write(r.stdout)
+            sys.stderr.write(r.stderr)
     os.chmod(fresh, 0o755)
     old = None
     if output.exists():
@@ -97,10 +108,9 @@ def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None,
 def build(c, publish=False):
     """Build the whole site (every language) into output/."""
     try:
-        build_site(PUBLISH_SETTINGS if publish else DEV_SETTINGS)
+        build_site(PUBLISH_SETTINGS if publish else DEV_SETTINGS, capture=False)
     except BuildFailed as e:
-        if not str(e.errors).strip().endswith("(see above)"):
-            print(e.errors, file=sys.stderr)
+        sys.stderr.write(e.errors)
         sys.exit("build failed: output/ was left as it was")
     print(f"built into {ROOT / 'output'}")
 

@@ -149,7 +149,9 @@ def fail_if_problems(pelican_or_generators):
         settings = pelican_or_generators[0].settings
     problems = _problems(settings)
     if problems:
-        raise BuildError(f"{len(problems)} problem(s) in the content; see the lines above")
+        # SystemExit passes Pelican's handler, which would add a traceback to the clear lines above.
+        sys.stderr.write(f"buildcheck: {len(problems)} problem(s) in the content; nothing was written\n")
+        raise SystemExit(BuildError.exitcode)
 
 
 def register():

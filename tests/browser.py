@@ -1,0 +1,23 @@
+"""Headless Debian Chromium driven by Playwright (never `playwright install`)."""
+
+import contextlib
+
+from tests.support import CHROMIUM, require_executable
+
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@contextlib.contextmanager
+def chromium():
+    require_executable(CHROMIUM, "Debian's chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()

@@ -1,0 +1,77 @@
+"""axe-core in headless Chromium: no serious or critical violation on any page type.
+
+Also saves a screenshot of each page type at 390 px and 1280 px into test-artifacts/.
+"""
+
+import pytest
+
+from tests.browser import chromium
+from tests.support import ROOT, require
+
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+ARTIFACTS = ROOT / "test-artifacts"
+
+PAGE_TYPES = {
+    "home": "/",
+    "post": "/blog/de-kracht-van-samenwerken/",
+    "blog-index": "/blog/",
+    "tag": "/blog/tag/samenwerking/",
+    "tags": "/blog/tag/",
+    "author": "/blog/auteur/jelmer/",
+    "archive": "/blog/archief/",
+    "page": "/over-ons/",
+    "contact": "/contact/",
+    "privacy": "/privacy/",
+    "not-found": "/404.html",
+    "en-home": "/en/",
+    "en-post": "/en/blog/the-power-of-collaboration/",
+}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require(AXE.exists(), f"{AXE} (make test runs npm ci)")
+    with chromium() as b:
+        yield b
+
+
+def axe_violations(page):
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("""async () => {
+        const r = await axe.run(document, {resultTypes: ['violations']});
+        return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                      nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5)}));
+    }""")
+    return [v for v in result if v["impact"] in ("serious", "critical")]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("name", list(PAGE_TYPES))
+def test_no_serious_accessibility_violation(browser, site_url, name, scheme):
+    ARTIFACTS.mkdir(exist_ok=True)
+    for width in (390, 1280):
+        context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
+        page = context.new_page()
+        response = page.goto(site_url + PAGE_TYPES[name])
+        assert response.status == 200
+        page.screenshot(path=str(ARTIFACTS / f"{name}-{width}-{scheme}.png"), full_page=True)
+        violations = axe_violations(page)
+        assert not violations, f"{name} at {width}px ({scheme}): {violations}"
+        if width == 390:
+            overflow = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
+            assert not overflow, f"{name} scrolls sideways at {width}px"
+        context.close()
+
+
+@pytest.mark.browser
+def test_axe_does_report_a_violation(browser, site_url):
+    # Guards against an axe run that silently checks nothing.
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(site_url + "/")
+    page.evaluate("document.querySelector('main').insertAdjacentHTML('beforeend', '<img src=x.png>')")
+    page.evaluate("document.querySelector('main').insertAdjacentHTML('beforeend', '<p><a href=/x></a></p>')")
+    ids = {v["id"] for v in axe_violations(page)}
+    assert "image-alt" in ids or "link-name" in ids
+    context.close()

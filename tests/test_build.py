@@ -1,0 +1,90 @@
+"""Builds fail loudly, one line per problem, and never destroy the previous output."""
+
+import hashlib
+import re
+from pathlib import Path
+
+import pytest
+from jinja2 import StrictUndefined
+
+import tasks
+from tests.support import ROOT, copy_site
+
+
+def snapshot(directory: Path):
+    return {p.relative_to(directory).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def built_copy(tmp_path):
+    root = copy_site(tmp_path / "site")
+    tasks.build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root, capture=True)
+    return root
+
+
+def build(root):
+    return tasks.build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root, capture=True)
+
+
+def test_broken_metadata_header_fails_with_file_and_line_and_keeps_output(built_copy):
+    before = snapshot(built_copy / "output")
+    assert "index.html" in before
+    (built_copy / "content/blog/kapot.md").write_text(
+        "title: Kapot bericht\n"
+        "lang: nl\n"
+        "translation_key: kapot\n"
+        "summary: x\n"
+        "date: gisteren\n"
+        "auhtor: Jelmer\n"
+        "dit is geen metadata\n"
+        "\nTekst.\n", encoding="utf-8")
+    with pytest.raises(tasks.BuildFailed) as e:
+        build(built_copy)
+    lines = e.value.errors.splitlines()
+    assert "content/blog/kapot.md:5:7: date: 'gisteren' is not a date (use YYYY-MM-DD)" in lines
+    assert "content/blog/kapot.md:6:1: auhtor: unknown metadata key (did you mean 'author'?)" in lines
+    assert "content/blog/kapot.md:7:1: metadata: expected 'key: value', got 'dit is geen metadata'" in lines
+    assert snapshot(built_copy / "output") == before
+    assert not list(built_copy.glob(".output-*")), "the failed build left its directory behind"
+
+
+def test_missing_required_metadata_is_reported_for_every_file(built_copy):
+    (built_copy / "content/blog/a.md").write_text("title: A\nlang: nl\n\nTekst.\n", encoding="utf-8")
+    (built_copy / "content/pages/b.md").write_text("title: B\n\nTekst.\n", encoding="utf-8")
+    with pytest.raises(tasks.BuildFailed) as e:
+        build(built_copy)
+    lines = e.value.errors.splitlines()
+    for expected in ("content/blog/a.md:1:1: date: required metadata is missing",
+                     "content/blog/a.md:1:1: translation_key: required metadata is missing",
+                     "content/pages/b.md:1:1: lang: required metadata is missing"):
+        assert expected in lines
+    # Each problem is one line in the `file:line:col: field: message` format.
+    for line in lines:
+        if line.startswith("content/"):
+            assert re.fullmatch(r"content/\S+:\d+:\d+: \S+: .+", line), line
+
+
+def test_misspelt_template_variable_fails_the_build(built_copy):
+    template = built_copy / "theme/templates/article.html"
+    template.write_text(template.read_text(encoding="utf-8").replace("{{ article.title }}", "{{ artcle.title }}"),
+                        encoding="utf-8")
+    before = snapshot(built_copy / "output")
+    with pytest.raises(tasks.BuildFailed) as e:
+        build(built_copy)
+    assert "artcle" in e.value.errors
+    assert snapshot(built_copy / "output") == before
+
+
+def test_templates_render_with_strict_undefined():
+    from pelican.settings import read_settings
+
+    settings = read_settings(str(ROOT / "pelicanconf.py"))
+    assert settings["JINJA_ENVIRONMENT"]["undefined"] is StrictUndefined
+
+
+def test_a_successful_build_replaces_the_output(built_copy):
+    (built_copy / "output" / "stale.html").write_text("old", encoding="utf-8")
+    build(built_copy)
+    assert not (built_copy / "output" / "stale.html").exists()
+    assert (built_copy / "output" / "index.html").exists()
