@@ -35,8 +35,7 @@ LANGUAGES = {
 # --- content ---------------------------------------------------------------------------
 ARTICLE_PATHS = ["blog"]
 PAGE_PATHS = ["pages"]
-STATIC_PATHS = ["images", "extra"]
-EXTRA_PATH_METADATA = {"extra/robots.txt": {"path": "robots.txt"}}
+STATIC_PATHS = ["images"]
 ARTICLE_TRANSLATION_ID = "translation_key"
 PAGE_TRANSLATION_ID = "translation_key"
 SLUGIFY_SOURCE = "title"

@@ -36,10 +36,10 @@ class LanguageRun:
     stderr: str
 
 
-def site_languages(settings_file):
+def read_site_settings(settings_file):
     from pelican.settings import read_settings
 
-    return list(read_settings(str(settings_file))["LANGUAGES"])
+    return read_settings(str(settings_file))
 
 
 def pelican_command(settings_file, content, output, lang, extra=None):
@@ -80,7 +80,8 @@ def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None,
     content = Path(content).resolve() if content else Path(cwd) / "content"
     output.parent.mkdir(parents=True, exist_ok=True)
     fresh = Path(tempfile.mkdtemp(prefix=".output-", dir=output.parent))
-    langs = site_languages(settings_file)
+    settings = read_site_settings(settings_file)
+    langs = list(settings["LANGUAGES"])
     with ThreadPoolExecutor(max_workers=len(langs)) as pool:
         results = list(pool.map(
             lambda lang: LanguageRun(lang, *_run(pelican_command(settings_file, content, fresh, lang, extra), cwd)),
@@ -93,6 +94,13 @@ def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None,
         for r in results:
             sys.stdout.write(r.stdout)
             sys.stderr.write(r.stderr)
+    from languages.sitemap import write_sitewide_files
+
+    try:
+        write_sitewide_files(fresh, settings)
+    except BaseException:
+        shutil.rmtree(fresh, ignore_errors=True)
+        raise
     os.chmod(fresh, 0o755)
     old = None
     if output.exists():

@@ -1,0 +1,59 @@
+"""sitemap.xml for the whole site, every language, with xhtml:link alternates.
+
+Each language is built by its own Pelican run, so no single run sees every page. The
+sitemap is therefore written once, after all runs, from the output itself: every HTML
+page is listed once, with the `<link rel="alternate" hreflang>` links it carries (the
+same links visitors' browsers and search engines read), so the two cannot disagree.
+"""
+
+from pathlib import Path
+from urllib.parse import urljoin
+from xml.etree import ElementTree as ET
+
+import lxml.html
+
+SM = "http://www.sitemaps.org/schemas/sitemap/0.9"
+XHTML = "http://www.w3.org/1999/xhtml"
+EXCLUDE = {"404.html"}
+
+
+def page_url(output: Path, page: Path) -> str:
+    rel = page.relative_to(output).as_posix()
+    return "/" + (rel[: -len("index.html")] if rel.endswith("index.html") else rel)
+
+
+def write_sitemap(output, site_origin):
+    """Write output/sitemap.xml; URLs are made absolute with ``site_origin``."""
+    output = Path(output)
+    ET.register_namespace("", SM)
+    ET.register_namespace("xhtml", XHTML)
+    urlset = ET.Element(f"{{{SM}}}urlset")
+    base = site_origin.rstrip("/") + "/"
+    for page in sorted(output.rglob("*.html")):
+        if page.name in EXCLUDE:
+            continue
+        doc = lxml.html.fromstring(page.read_bytes())
+        if doc.xpath("//meta[@name='robots'][contains(@content, 'noindex')]"):
+            continue
+        here = page_url(output, page)
+        url = ET.SubElement(urlset, f"{{{SM}}}url")
+        ET.SubElement(url, f"{{{SM}}}loc").text = urljoin(base, here.lstrip("/"))
+        for link in doc.xpath("//head/link[@rel='alternate'][@hreflang]"):
+            ET.SubElement(url, f"{{{XHTML}}}link", rel="alternate", hreflang=link.get("hreflang"),
+                          href=urljoin(base + here.lstrip("/"), link.get("href")))
+    tree = ET.ElementTree(urlset)
+    ET.indent(tree)
+    tree.write(output / "sitemap.xml", encoding="utf-8", xml_declaration=True)
+
+
+def write_robots(output, site_origin):
+    """robots.txt: everything may be crawled; the sitemap's absolute address."""
+    Path(output, "robots.txt").write_text(
+        f"User-agent: *\nAllow: /\n\nSitemap: {site_origin.rstrip('/')}/sitemap.xml\n", encoding="utf-8")
+
+
+def write_sitewide_files(output, settings):
+    """The files that describe the whole site, written after every language's run."""
+    origin = settings["SITEURL"] if settings["SITEURL"].startswith("http") else settings["SITE_ORIGIN"]
+    write_sitemap(output, origin)
+    write_robots(output, origin)
