@@ -1,0 +1,194 @@
+"""Multilingual site: lang attributes, reciprocal hreflang, the switcher, catalogues,
+feeds and the sitemap."""
+
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+from xml.etree import ElementTree as ET
+
+import lxml.html
+import pytest
+from babel.messages.pofile import read_po
+
+from tests.conftest import read
+from tests.support import ROOT
+
+LANGS = {"nl": "", "en": "en"}
+CATALOGUES = ROOT / "theme" / "translations"
+ATOM = "{http://www.w3.org/2005/Atom}"
+SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+XHTML = "{http://www.w3.org/1999/xhtml}"
+
+
+def language_of(site, page):
+    first = page.relative_to(site).parts[0]
+    return first if first in LANGS and LANGS[first] else "nl"
+
+
+def url_of(site, page):
+    rel = page.relative_to(site).as_posix()
+    return "/" + (rel[: -len("index.html")] if rel.endswith("index.html") else rel)
+
+
+def file_of(site, url):
+    path = urlsplit(url).path
+    return site / (path.lstrip("/") + ("index.html" if path.endswith("/") else ""))
+
+
+@pytest.fixture(scope="module")
+def docs(site, html_pages):
+    return {p: lxml.html.fromstring(read(p)) for p in html_pages}
+
+
+def alternates(doc):
+    return {link.get("hreflang"): link.get("href") for link in doc.xpath("//head/link[@rel='alternate'][@hreflang]")}
+
+
+def test_both_language_trees_exist(site):
+    assert (site / "index.html").exists() and (site / "en" / "index.html").exists()
+    assert (site / "blog/de-kracht-van-samenwerken/index.html").exists()
+    assert (site / "en/blog/the-power-of-collaboration/index.html").exists()
+
+
+def test_every_page_has_the_lang_of_its_tree(site, docs):
+    for page, doc in docs.items():
+        assert doc.get("lang") == language_of(site, page), page
+
+
+def test_hreflang_links_are_reciprocal_and_resolve(site, docs):
+    checked = 0
+    for page, doc in docs.items():
+        alts = alternates(doc)
+        if not alts:
+            continue
+        me = url_of(site, page)
+        lang = language_of(site, page)
+        assert alts.get(lang) == me, f"{page}: does not name itself for {lang}"
+        assert "x-default" in alts, page
+        for code, href in alts.items():
+            target = file_of(site, href)
+            assert target.is_file(), f"{page}: hreflang {code} -> {href} does not exist"
+            if code == "x-default":
+                continue
+            other = docs[target]
+            assert other.get("lang") == code, f"{href} is not in {code}"
+            assert alternates(other).get(lang) == me, f"{href} does not name {me} back"
+            checked += 1
+    assert checked >= 20
+
+
+def test_switcher_leads_to_the_counterpart(site, docs):
+    for page, doc in docs.items():
+        alts = alternates(doc)
+        lang = language_of(site, page)
+        links = doc.xpath("//nav[contains(@class, 'lang-switch')]//a")
+        assert len(links) == len(LANGS) - 1, page
+        for a in links:
+            code = a.get("hreflang")
+            assert code != lang
+            if code in alts:
+                assert a.get("href") == alts[code], page
+            else:  # no translation: the other language's home page, and it says so
+                assert a.get("href") == ("/" + LANGS[code] + "/").replace("//", "/"), page
+                assert a.xpath(".//*[contains(@class, 'visually-hidden')]"), page
+            assert file_of(site, a.get("href")).is_file()
+
+
+def test_translated_post_slugs_and_url_words(site):
+    assert (site / "en/blog/tag/collaboration/index.html").exists()
+    assert (site / "blog/auteur/jelmer/index.html").exists()
+    assert (site / "en/blog/author/jelmer/index.html").exists()
+
+
+def test_untranslated_posts_are_listed_in_english_marked_and_not_duplicated(site, docs):
+    # The fixture posts exist in Dutch only.
+    assert not list(site.glob("en/**/ouder-testbericht"))
+    index = docs[site / "en/blog/index.html"]
+    links = [a for a in index.xpath("//article//h2/a") if a.get("href") == "/blog/ouder-testbericht/"]
+    assert links and links[0].get("hreflang") == "nl" and links[0].get("lang") == "nl"
+    mark = links[0].getparent().xpath(".//*[contains(@class, 'in-lang')]")
+    assert mark and mark[0].text_content().strip() == "in Dutch"
+
+
+def catalogue(lang):
+    with open(CATALOGUES / lang / "LC_MESSAGES" / "messages.po", "rb") as f:
+        return read_po(f, locale=lang)
+
+
+@pytest.mark.parametrize("lang", list(LANGS))
+def test_catalogue_is_complete(lang):
+    with open(CATALOGUES / "messages.pot", "rb") as f:
+        template = {m.id for m in read_po(f) if m.id}
+    cat = catalogue(lang)
+    ids = {m.id for m in cat if m.id}
+    assert template <= ids, f"missing in {lang}: {sorted(template - ids)}"
+    for m in cat:
+        if not m.id:
+            continue
+        assert not m.fuzzy, f"{lang}: fuzzy: {m.id!r}"
+        assert m.string, f"{lang}: untranslated: {m.id!r}"
+
+
+def test_template_catalogue_is_up_to_date(tmp_path):
+    out = tmp_path / "messages.pot"
+    subprocess.run([str(Path(sys.executable).parent / "pybabel"), "-q", "extract", "-F", "babel.cfg",
+                    "-o", str(out), "--no-location", "--sort-output", "."],
+                   cwd=ROOT, check=True, capture_output=True)
+    with open(out, "rb") as f:
+        fresh = {m.id for m in read_po(f) if m.id}
+    with open(CATALOGUES / "messages.pot", "rb") as f:
+        stored = {m.id for m in read_po(f) if m.id}
+    assert fresh == stored, f"run pybabel extract: new {fresh - stored}, gone {stored - fresh}"
+
+
+def visible_text_in_lang(doc, lang):
+    doc = lxml.html.fromstring(lxml.html.tostring(doc))
+    for el in doc.xpath("//*[@lang]"):
+        if el.get("lang") != lang and el is not doc:
+            el.drop_tree()
+    for el in doc.xpath("//script | //style"):
+        el.drop_tree()
+    texts = [doc.text_content()]
+    texts += doc.xpath("//@aria-label | //@title | //@alt | //@content")
+    return " ".join(texts)
+
+
+def test_english_pages_contain_no_dutch_interface_text(site, docs):
+    dutch = {m.string for m in catalogue("nl") if m.id and m.string != m.id}
+    english = {m.string for m in catalogue("en") if m.id}
+    needles = {d.split("%(")[0].strip() for d in dutch if d not in english}
+    needles = {n for n in needles if len(n) > 3 and not any(n in e for e in english)}
+    assert len(needles) > 20
+    for page, doc in docs.items():
+        if language_of(site, page) != "en":
+            continue
+        text = visible_text_in_lang(doc, "en")
+        found = [n for n in needles if n in text]
+        assert not found, f"{page}: Dutch interface text {found}"
+
+
+def test_feeds_parse_and_hold_only_their_language(site, docs):
+    for lang, prefix in LANGS.items():
+        feed = site / prefix / "feeds/atom.xml"
+        root = ET.parse(feed).getroot()
+        entries = list(root.iter(f"{ATOM}entry"))
+        assert entries, feed
+        for e in entries:
+            href = e.find(f"{ATOM}link").get("href")
+            target = docs[file_of(site, href)]
+            assert target.get("lang") == lang, f"{feed}: {href} is not in {lang}"
+
+
+def test_sitemap_lists_every_page_once_with_its_alternates(site, docs):
+    root = ET.parse(site / "sitemap.xml").getroot()
+    locs = [u.findtext(f"{SM}loc") for u in root.iter(f"{SM}url")]
+    assert len(locs) == len(set(locs))
+    paths = {urlsplit(loc).path for loc in locs}
+    expected = {url_of(site, p) for p in docs if p.name != "404.html"}
+    assert paths == expected
+    for u in root.iter(f"{SM}url"):
+        path = urlsplit(u.findtext(f"{SM}loc")).path
+        listed = {link.get("hreflang"): urlsplit(link.get("href")).path for link in u.iter(f"{XHTML}link")}
+        page = docs[file_of(site, path)]
+        assert listed == {k: urlsplit(urljoin(path, v)).path for k, v in alternates(page).items()}
