@@ -147,3 +147,11 @@ def test(c, k=None):
     if k:
         args += ["-k", k]
     sys.exit(subprocess.call(args, cwd=ROOT))
+
+
+@task(help={"sizes": "comma-separated post counts (default 100,1000,5000)", "quick": "smallest sizes, one repeat"})
+def bench(c, sizes=None, quick=False):
+    """Benchmark build speed, the editing loop, page weight, Lighthouse and the form service."""
+    from tools import bench as benchmark
+
+    sys.exit(benchmark.main(sizes=sizes, quick=quick))
