@@ -36,9 +36,8 @@ LANGUAGES = {
 ARTICLE_PATHS = ["blog"]
 PAGE_PATHS = ["pages"]
 STATIC_PATHS = ["images"]
-ARTICLE_TRANSLATION_ID = "translation_key"
-PAGE_TRANSLATION_ID = "translation_key"
 SLUGIFY_SOURCE = "title"
+WITH_FUTURE_DATES = False  # a post dated in the future is a draft until its date
 DEFAULT_PAGINATION = 10
 SUMMARY_MAX_LENGTH = 40
 DEFAULT_CATEGORY = "blog"
@@ -81,9 +80,16 @@ LANGUAGES_FEED_ATOM = "feeds/atom.xml"  # relative to each language's prefix
 
 # --- plugins ---------------------------------------------------------------------------
 PLUGIN_PATHS = ["plugins"]
-PLUGINS = ["buildcheck", "languages", "pelican.plugins.neighbors"]
+PLUGINS = ["buildcheck", "languages", "publishing", "networks", "pelican.plugins.neighbors"]
 
+# networks plugin (plugins/networks): one YAML file per network under PATH/NETWORKS_PATH.
 NETWORKS_PATH = "networks"  # under PATH
+PUBLISHING_FINGERPRINT = True  # css/main.<hash>.css
+PUBLISHING_SHOW_DRAFTS = True  # drafts are written, with a banner, in development builds
+NETWORKS_LATEST_POSTS = 3  # posts listed on a network's page
+NETWORKS_JSON_SAVE_AS = "networks.json"  # machine-readable list, written once at the site root
+NETWORKS_THANK_YOU_PAGE = "thank-you"  # translation_key of the page the join form returns to
+NETWORKS_PRIVACY_PAGE = "privacy"  # translation_key of the page the consent box links to
 FORM_ENDPOINT = "http://127.0.0.1:8080/join/{slug}"
 CONTACT_EMAIL = "info@knnadvies.nl"
 

@@ -1,12 +1,18 @@
-"""Production settings: everything from pelicanconf.py, with absolute URLs."""
+"""Production settings: everything from pelicanconf.py beside this file, with absolute URLs."""
 
 import os
-import sys
+from importlib.util import module_from_spec, spec_from_file_location
 
-sys.path.append(os.path.dirname(os.path.abspath(__file__)))
-from pelicanconf import *  # noqa: E402,F403
+# Load the pelicanconf.py next to this file by path: a plain `from pelicanconf import *`
+# could pick up another site's settings module already imported in the same process.
+_spec = spec_from_file_location("_knn_pelicanconf", os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                                 "pelicanconf.py"))
+_base = module_from_spec(_spec)
+_spec.loader.exec_module(_base)
+globals().update({k: v for k, v in vars(_base).items() if k.isupper()})
 
-SITEURL = os.environ.get("SITEURL", SITE_ORIGIN)  # noqa: F405
+SITEURL = os.environ.get("SITEURL", _base.SITE_ORIGIN)
 RELATIVE_URLS = False
 FORM_ENDPOINT = os.environ.get("FORM_ENDPOINT", "https://forms.knnadvies.nl/join/{slug}")
 LOAD_CONTENT_CACHE = False
+PUBLISHING_SHOW_DRAFTS = False  # drafts and future-dated posts are not published

@@ -3,6 +3,10 @@
     invoke build [--publish]   build every language into output/ (safely: build, then swap)
     invoke serve               build, then serve output/ at http://127.0.0.1:8000
     invoke test                run the whole test suite
+    invoke bench               benchmarks (BENCHMARKS.md)
+    invoke new-post "Titel"    start a post;  invoke translate <post> --lang en: its translation
+    invoke check               the editors' lint (file:line:col: field: message)
+    invoke livereload          build, serve, rebuild on every change and refresh the browser
 """
 
 import os
@@ -67,6 +71,14 @@ def _unique_lines(texts):
     return "\n".join(out) + "\n"
 
 
+def index_for_search(site):
+    """Pagefind: one index per language (it reads each page's <html lang>), in site/pagefind/."""
+    p = subprocess.run([sys.executable, "-m", "pagefind", "--site", str(site), "--silent"],
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        raise BuildFailed(f"pagefind: indexing failed:\n{p.stdout}{p.stderr}")
+
+
 def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None, cwd=ROOT,
                extra=None, capture=True):
     """Build every language into a fresh directory, then swap it in place of `output`.
@@ -78,10 +90,10 @@ def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None,
     """
     settings_file, output = Path(settings_file).resolve(), Path(output).resolve()
     content = Path(content).resolve() if content else Path(cwd) / "content"
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fresh = Path(tempfile.mkdtemp(prefix=".output-", dir=output.parent))
     settings = read_site_settings(settings_file)
     langs = list(settings["LANGUAGES"])
+    output.parent.mkdir(parents=True, exist_ok=True)
+    fresh = Path(tempfile.mkdtemp(prefix=".output-", dir=output.parent))
     with ThreadPoolExecutor(max_workers=len(langs)) as pool:
         results = list(pool.map(
             lambda lang: LanguageRun(lang, *_run(pelican_command(settings_file, content, fresh, lang, extra), cwd)),
@@ -94,10 +106,11 @@ def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None,
         for r in results:
             sys.stdout.write(r.stdout)
             sys.stderr.write(r.stderr)
-    from languages.sitemap import write_sitewide_files
+    from publishing.sitewide import write_sitewide_files
 
     try:
         write_sitewide_files(fresh, settings)
+        index_for_search(fresh)
     except BaseException:
         shutil.rmtree(fresh, ignore_errors=True)
         raise
@@ -155,3 +168,46 @@ def bench(c, sizes=None, quick=False):
     from tools import bench as benchmark
 
     sys.exit(benchmark.main(sizes=sizes, quick=quick))
+
+
+# --- editors' tools: thin wrappers around tools/editor.py and tools/livereload.py ----------
+
+@task(help={"title": "the post's title, in quotes",
+            "lang": "the post's language (default: the site's first language)",
+            "author": "who wrote it (default: the site's AUTHOR)",
+            "networks": "comma-separated slugs of the networks the post is about",
+            "tags": "comma-separated tags",
+            "date": "YYYY-MM-DD (default: today)",
+            "draft": "mark it as a draft: not published until the status line is deleted"})
+def new_post(c, title, lang=None, author=None, networks=None, tags=None, date=None, draft=False):
+    """Start a new blog post: writes content/blog/<slug>.md with its header filled in."""
+    from tools import editor
+
+    sys.exit(editor.run_new_post(title, lang=lang, author=author, networks=networks, tags=tags,
+                                 date=date, draft=draft, site=editor.Site(DEV_SETTINGS)))
+
+
+@task(help={"post": "the post's file (content/blog/x.md) or its slug",
+            "lang": "the language to translate into (default: the first one it lacks)",
+            "title": "the translated title (the web address is made from it)"})
+def translate(c, post, lang=None, title=None):
+    """Start a translation of a post: a linked draft with the original quoted in it."""
+    from tools import editor
+
+    sys.exit(editor.run_translate(post, lang=lang, title=title, site=editor.Site(DEV_SETTINGS)))
+
+
+@task
+def check(c):
+    """Check every Markdown file under content/ without building; exit 1 on any error."""
+    from tools import editor
+
+    sys.exit(editor.run_check(site=editor.Site(DEV_SETTINGS)))
+
+
+@task(help={"port": f"the port to serve at (default {PORT})"})
+def livereload(c, port=PORT):
+    """Build, serve at http://127.0.0.1:8000, rebuild on every change and refresh the browser."""
+    from tools.livereload import LiveReload
+
+    sys.exit(LiveReload(ROOT, build_site, BuildFailed, host=HOST, port=port).run())

@@ -8,7 +8,8 @@ import pytest
 from tests.conftest import read
 from tests.support import ROOT
 
-SOURCE = ROOT.parent / "shared" / "source" / "de-kracht-van-samenwerken.txt"
+# A copy of ../shared/source/de-kracht-van-samenwerken.txt, the text the post was converted from.
+SOURCE = ROOT / "tests" / "fixtures" / "source" / "de-kracht-van-samenwerken.txt"
 POST = "blog/de-kracht-van-samenwerken/index.html"
 
 

@@ -9,4 +9,20 @@ first: unknown keys (with a "did you mean" hint), a missing title, an unparsable
 an unknown status or language.
 """
 
-from .check import BuildError, Problem, report, register  # noqa: F401
+from .problem import Problem  # noqa: F401  (imports no Pelican: usable outside a build)
+
+
+def register():
+    from .check import register as _register
+
+    _register()
+
+
+def __getattr__(name):
+    # BuildError, report...: loaded on first use, so that `from buildcheck import Problem`
+    # (the form service, the network loader) does not import Pelican.
+    if name in ("BuildError", "report", "relpath", "did_you_mean"):
+        from . import check
+
+        return getattr(check, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

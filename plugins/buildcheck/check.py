@@ -2,11 +2,12 @@ import difflib
 import os
 import re
 import sys
-from dataclasses import dataclass
 
 from pelican import signals
 from pelican.readers import MarkdownReader
 from pelican.utils import get_date
+
+from .problem import Problem
 
 #: Metadata keys an editor may use in a Markdown header.
 KNOWN_KEYS = {
@@ -24,18 +25,6 @@ class BuildError(Exception):
     """Raised at the end of a run that found problems; Pelican exits non-zero."""
 
     exitcode = 1
-
-
-@dataclass(frozen=True, order=True)
-class Problem:
-    path: str
-    line: int
-    col: int
-    field: str
-    message: str
-
-    def __str__(self):
-        return f"{self.path}:{self.line}:{self.col}: {self.field}: {self.message}"
 
 
 def _problems(settings):

@@ -14,6 +14,8 @@ from pelican import signals
 from pelican.paginator import PaginationRule
 from pelican.utils import order_content
 
+from buildcheck import Problem, relpath, report
+
 log = logging.getLogger(__name__)
 
 REQUIRED_WORDS = ("blog", "tag", "author", "category", "page", "networks", "archive")
@@ -120,6 +122,8 @@ def initialized(pelican):
     s["LANG"] = lang
     s["PRIMARY_LANG"] = primary
     s["CACHE_PATH"] = os.path.join(s["CACHE_PATH"], lang)
+    # Language versions are linked by translation_key by this plugin (see regroup).
+    s["ARTICLE_TRANSLATION_ID"] = s["PAGE_TRANSLATION_ID"] = None
     if lang != primary:
         # Theme and content static files are copied once, by the primary language's run.
         s["THEME_STATIC_PATHS"] = []
@@ -144,13 +148,58 @@ def _adopt_foreign(generator, items, kind):
             item.override_save_as = ""
 
 
+def regroup(settings, items, order_by):
+    """Link the language versions of each item by translation_key and pick, per group, the
+    version this run lists: its own language's, else the primary language's, else the
+    first in LANGUAGES order. Returns (listed, other versions).
+
+    Pelican's own grouping (ARTICLE_TRANSLATION_ID) warns when a group has no version in
+    the run's language, which every run of a language with untranslated content meets.
+    """
+    lang, order = settings["LANG"], list(settings["LANGUAGES"])
+    groups = {}
+    for item in items:
+        groups.setdefault(getattr(item, "translation_key", None) or item.source_path, []).append(item)
+    listed, others, problems = [], [], []
+    for key, group in groups.items():
+        by_lang = {}
+        for item in group:
+            if item.lang in by_lang:
+                problems.append(Problem(relpath(item.source_path), 1, 1, "translation_key",
+                                        f"{key!r} in {item.lang!r} is also used by {relpath(by_lang[item.lang].source_path)}"))
+                continue
+            by_lang[item.lang] = item
+        chosen_lang = next(code for code in [lang, order[0], *order] if code in by_lang)
+        for item in group:
+            item.translations = [o for o in by_lang.values() if o is not item]
+        listed.append(by_lang[chosen_lang])
+        others.extend(o for o in by_lang.values() if o is not by_lang[chosen_lang])
+    if problems:
+        report(settings, problems)
+    return order_content(listed, order_by), others
+
+
 def article_pretaxonomy(generator):
+    s = generator.settings
+    order = s["ARTICLE_ORDER_BY"]
+    generator.articles, generator.translations = regroup(s, generator.articles + generator.translations, order)
+    generator.drafts, generator.drafts_translations = regroup(
+        s, generator.drafts + generator.drafts_translations, order)
+    generator.hidden_articles, generator.hidden_translations = regroup(
+        s, generator.hidden_articles + generator.hidden_translations, order)
     _adopt_foreign(generator, chain(generator.articles, generator.translations,
                                     generator.drafts, generator.drafts_translations,
                                     generator.hidden_articles, generator.hidden_translations), "ARTICLE")
 
 
 def page_finalized(generator):
+    s = generator.settings
+    order = s["PAGE_ORDER_BY"]
+    generator.pages, generator.translations = regroup(s, generator.pages + generator.translations, order)
+    generator.hidden_pages, generator.hidden_translations = regroup(
+        s, generator.hidden_pages + generator.hidden_translations, order)
+    generator.draft_pages, generator.draft_translations = regroup(
+        s, generator.draft_pages + generator.draft_translations, order)
     _adopt_foreign(generator, chain(generator.pages, generator.translations,
                                     generator.hidden_pages, generator.hidden_translations,
                                     generator.draft_pages, generator.draft_translations), "PAGE")
@@ -158,6 +207,15 @@ def page_finalized(generator):
         getattr(p, "translation_key", p.slug): p
         for p in chain(generator.pages, generator.hidden_pages)
     }
+    lang = generator.settings["LANG"]
+    home = generator.context["pages_by_key"].get("home")
+    if home is None or home.lang != lang:
+        # Every language needs its own home page: the language switcher falls back to it.
+        prefix = generator.settings["LANGUAGES"][lang]["prefix"]
+        where = f"content/pages/{prefix + '/' if prefix else ''}home.md"
+        raise LanguagesSettingsError(
+            f"languages: there is no home page in {lang!r}: add {where} with translation_key: home, "
+            f"lang: {lang}, save_as: {generator.settings['HOME_URL']}index.html, url: {generator.settings['HOME_URL']}")
 
 
 def static_finalized(generator):

@@ -1,4 +1,6 @@
-"""sitemap.xml for the whole site, every language, with xhtml:link alternates.
+"""Files about the whole site, written once after every language's run.
+
+sitemap.xml lists every page of every language with xhtml:link alternates.
 
 Each language is built by its own Pelican run, so no single run sees every page. The
 sitemap is therefore written once, after all runs, from the output itself: every HTML
@@ -52,8 +54,26 @@ def write_robots(output, site_origin):
         f"User-agent: *\nAllow: /\n\nSitemap: {site_origin.rstrip('/')}/sitemap.xml\n", encoding="utf-8")
 
 
+def write_headers(output, settings):
+    """`_headers` (Netlify, Cloudflare Pages and similar hosts): security headers for every path."""
+    from .plugin import content_security_policy
+
+    settings = dict(settings)
+    settings.setdefault("PUBLISHING_CSP_EXTRA", {})
+    Path(output, "_headers").write_text(
+        "/*\n"
+        f"  Content-Security-Policy: {content_security_policy(settings)}\n"
+        "  X-Content-Type-Options: nosniff\n"
+        "  Referrer-Policy: strict-origin-when-cross-origin\n"
+        "  Permissions-Policy: camera=(), microphone=(), geolocation=(), interest-cohort=()\n"
+        "  Cross-Origin-Opener-Policy: same-origin\n"
+        "  X-Frame-Options: DENY\n"
+        "  Strict-Transport-Security: max-age=31536000\n", encoding="utf-8")
+
+
 def write_sitewide_files(output, settings):
     """The files that describe the whole site, written after every language's run."""
     origin = settings["SITEURL"] if settings["SITEURL"].startswith("http") else settings["SITE_ORIGIN"]
     write_sitemap(output, origin)
     write_robots(output, origin)
+    write_headers(output, settings)

@@ -1,0 +1,17 @@
+"""The one shape of a build problem. No Pelican import: the form service uses it too."""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One problem, printed as ``file:line:col: field: message`` (line and col 1-based)."""
+
+    path: str
+    line: int
+    col: int
+    field: str
+    message: str
+
+    def __str__(self):
+        return f"{self.path}:{self.line}:{self.col}: {self.field}: {self.message}"

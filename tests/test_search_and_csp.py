@@ -1,0 +1,126 @@
+"""In Chromium: the strict Content-Security-Policy (from _headers and <meta>) produces no
+violation on any page type, and Pagefind search finds words in each language."""
+
+import functools
+import http.server
+import threading
+
+import pytest
+
+from tests.browser import chromium
+from tests.support import free_port
+
+PAGE_TYPES = ["/", "/blog/de-kracht-van-samenwerken/", "/blog/", "/over-ons/", "/contact/", "/404.html",
+              "/zoeken/?q=samenwerken", "/en/", "/en/blog/the-power-of-collaboration/", "/en/search/?q=collaboration",
+              "/netwerken/", "/netwerken/suspacc/", "/en/networks/bernn/"]
+
+
+def parse_headers_file(path):
+    headers = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("  ") and ":" in line:
+            name, value = line.strip().split(":", 1)
+            headers.append((name, value.strip()))
+    return headers
+
+
+@pytest.fixture(scope="module")
+def static_host(site):
+    """Serves the output the way a static host does, with the headers from _headers."""
+    headers = parse_headers_file(site / "_headers")
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def end_headers(self):
+            for name, value in headers:
+                self.send_header(name, value)
+            super().end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    port = free_port()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), functools.partial(Handler, directory=str(site)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as b:
+        yield b
+
+
+RECORD_VIOLATIONS = """
+window.__csp = [];
+document.addEventListener('securitypolicyviolation',
+  e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));
+"""
+
+
+def open_page(browser, url):
+    context = browser.new_context()
+    context.add_init_script(RECORD_VIOLATIONS)
+    page = context.new_page()
+    console = []
+    page.on("console", lambda m: console.append(m.text) if m.type in ("error", "warning") else None)
+    response = page.goto(url)
+    return context, page, response, console
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("path", PAGE_TYPES)
+def test_no_csp_violation(browser, static_host, site, path):
+    if path.startswith(("/netwerken/", "/en/networks/")) and not (site / "netwerken").exists():
+        pytest.fail("network pages are missing from the build")
+    context, page, response, console = open_page(browser, static_host + path)
+    assert response.status == 200
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    if "?q=" in path:
+        page.wait_for_selector("#search-results li", timeout=15000)
+    page.wait_for_load_state("networkidle")
+    violations = page.evaluate("window.__csp")
+    assert violations == [], violations
+    assert not [c for c in console if "Content Security Policy" in c], console
+    context.close()
+
+
+@pytest.mark.browser
+def test_csp_violations_are_detected(browser, static_host):
+    context, page, response, console = open_page(browser, static_host + "/")
+    page.evaluate("""() => { const s = document.createElement('script');
+        s.src = 'data:text/javascript,1'; document.body.append(s); }""")
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.__csp"), "an injected script was not reported"
+    context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("path, query, expected", [
+    ("/zoeken/", "soez’n", "/blog/de-kracht-van-samenwerken/"),
+    ("/zoeken/", "biopolymeren", "/blog/de-kracht-van-samenwerken/"),
+    ("/en/search/", "brilliant", "/en/blog/the-power-of-collaboration/"),
+])
+def test_search_finds_a_word_in_its_language(browser, static_host, path, query, expected):
+    context, page, response, console = open_page(browser, static_host + path)
+    page.fill("#search-q", query)
+    page.click(".search-form button")
+    page.wait_for_selector("#search-results li a", timeout=15000)
+    hrefs = page.eval_on_selector_all("#search-results li a", "els => els.map(a => a.getAttribute('href'))")
+    assert expected in hrefs
+    other = "/en/" if not path.startswith("/en/") else "/blog/de-kracht"
+    assert not [h for h in hrefs if h.startswith(other)], "a result from the other language"
+    assert query.split("’")[0] in page.url or "q=" in page.url
+    status = page.text_content("#search-status")
+    assert query in status
+    context.close()
+
+
+@pytest.mark.browser
+def test_search_without_javascript_says_why(browser, static_host):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(static_host + "/zoeken/")
+    assert page.is_visible("noscript") or "JavaScript" in page.content()
+    context.close()
