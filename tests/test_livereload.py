@@ -1,0 +1,225 @@
+"""`invoke livereload` (tools/livereload.py): the watcher rebuilds on changes to theme/,
+plugins/, content/ and the settings; the development server injects the reload script
+and tells the page over Server-Sent Events; output/ never contains the script.
+
+What is tested is the watcher and the server, over HTTP on 127.0.0.1; not a browser."""
+
+import http.client
+import io
+import json
+import queue
+import threading
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+import tasks
+from tests.support import copy_site, free_port
+from tools import livereload
+from tools.livereload import LiveReload
+
+TIMEOUT = 30  # seconds for any one rebuild to be seen
+
+
+class Events:
+    """A client of /__livereload: the events, in order, on a queue."""
+
+    def __init__(self, lr):
+        self.conn = http.client.HTTPConnection(lr.host, lr.server.server_address[1], timeout=TIMEOUT + 10)
+        self.conn.request("GET", livereload.EVENTS_PATH)
+        self.response = self.conn.getresponse()
+        assert self.response.status == 200
+        assert self.response.getheader("Content-Type") == "text/event-stream"
+        self.events = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        name, data = None, []
+        try:
+            for raw in self.response.fp:
+                line = raw.decode().rstrip("\n")
+                if line.startswith("event: "):
+                    name = line[len("event: "):]
+                elif line.startswith("data: "):
+                    data.append(line[len("data: "):])
+                elif not line and name:
+                    self.events.put((name, "\n".join(data)))
+                    name, data = None, []
+        except (OSError, ValueError):
+            pass
+
+    def next(self, timeout=TIMEOUT):
+        try:
+            return self.events.get(timeout=timeout)
+        except queue.Empty:
+            pytest.fail(f"no event from the development server within {timeout} s")
+
+    def close(self):
+        self.conn.close()
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory):
+    root = copy_site(tmp_path_factory.mktemp("live") / "site")
+    log = io.StringIO()
+    lr = LiveReload(root, tasks.build_site, tasks.BuildFailed, port=free_port(), out=log, debounce_ms=200)
+    lr.start()
+    lr.log = log
+    yield lr
+    lr.stop()
+
+
+@pytest.fixture
+def events(live):
+    ev = Events(live)
+    name, token = ev.next()
+    assert (name, token) == ("hello", live.rebuilder.token)
+    yield ev
+    ev.close()
+
+
+def get(lr, path):
+    try:
+        with urllib.request.urlopen(lr.url.rstrip("/") + path, timeout=10) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+def edit(path, old, new):
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{old!r} is not in {path} exactly once"
+    path.write_text(text.replace(old, new), encoding="utf-8")
+
+
+def test_a_template_change_rebuilds_and_tells_the_page(live, events):
+    generation = live.rebuilder.generation
+    edit(live.root / "theme/templates/base.html", "</body>", "<!-- lr-theme-marker --></body>")
+    assert events.next()[0] == "reload"
+    assert live.rebuilder.generation == generation + 1
+    assert "lr-theme-marker" in (live.root / "output/index.html").read_text(encoding="utf-8")
+
+
+def test_a_plugin_change_rebuilds_with_the_changed_plugin(live, events):
+    """plugins/ is watched (pelican --autoreload would not), and the build loads the plugin anew."""
+    plugin = live.root / "plugins/languages/languages.py"
+    with open(plugin, "a", encoding="utf-8") as f:
+        f.write("\n\nfrom pelican import signals as _lr_signals\n\n\n"
+                "def _lr_marker(path, context=None):\n"
+                "    if str(path).endswith('.html'):\n"
+                "        with open(path, 'a', encoding='utf-8') as f:\n"
+                "            f.write('<!-- lr-plugin-marker -->')\n\n\n"
+                "_lr_signals.content_written.connect(_lr_marker)\n")
+    assert events.next()[0] == "reload"
+    assert "lr-plugin-marker" in (live.root / "output/index.html").read_text(encoding="utf-8")
+
+
+def test_a_settings_change_rebuilds(live, events):
+    """The settings files are watched through the project directory, which is not watched
+    recursively (output/, cache/ and .venv/ are not sources). Settings that do not load are
+    one line, and leave the output alone."""
+    settings = live.root / "pelicanconf.py"
+    good = settings.read_text(encoding="utf-8")
+    before = (live.root / "output/index.html").read_bytes()
+    settings.write_text(good + "\nSITENAME = = 1\n", encoding="utf-8")
+    name, data = events.next()
+    assert name == "failed"
+    errors = json.loads(data)
+    assert len(errors) == 1 and errors[0].startswith("pelicanconf.py: SyntaxError"), errors
+    assert (live.root / "output/index.html").read_bytes() == before
+    assert not list(live.root.glob(".output-*")), "a build directory was left behind"
+
+    settings.write_text(good.replace('SITENAME = "KNN Advies"', 'SITENAME = "KNN Advies LR"'), encoding="utf-8")
+    assert events.next()[0] == "reload"
+    assert "KNN Advies LR" in (live.root / "output/index.html").read_text(encoding="utf-8")
+
+
+def test_a_failed_rebuild_keeps_serving_the_previous_output(live, events):
+    template = live.root / "theme/templates/base.html"
+    good = template.read_text(encoding="utf-8")
+    before = (live.root / "output/index.html").read_bytes()
+    generation = live.rebuilder.generation
+    broken = good.replace("</body>", "{{ lr_no_such_variable }}</body>")
+    template.write_text(broken, encoding="utf-8")
+    line = broken[:broken.index("lr_no_such_variable")].count("\n") + 1
+    name, data = events.next()
+    assert name == "failed"
+    expected = f"theme/templates/base.html:{line}:1: template: UndefinedError: 'lr_no_such_variable' is undefined"
+    assert json.loads(data) == [expected]
+    assert f"  {expected}\n" in live.log.getvalue()  # printed in the terminal too, one line
+    assert live.rebuilder.generation == generation
+    assert (live.root / "output/index.html").read_bytes() == before
+    status, _, body = get(live, "/")
+    assert status == 200 and livereload.SCRIPT_TAG in body
+
+    template.write_text(good, encoding="utf-8")
+    assert events.next()[0] == "reload"
+    assert live.rebuilder.generation == generation + 1
+
+
+def test_the_server_injects_the_script_and_output_has_none(live):
+    status, headers, body = get(live, "/")
+    assert status == 200
+    assert livereload.SCRIPT_TAG + b"</body>" in body
+    assert body.count(livereload.SCRIPT_TAG) == 1
+    # The production CSP (from output/_headers) is sent, and allows the script and its events.
+    csp = headers.get("Content-Security-Policy", "")
+    assert "script-src 'self'" in csp and "connect-src 'self'" in csp
+    assert "Strict-Transport-Security" not in headers
+
+    status, headers, js = get(live, livereload.SCRIPT_PATH)
+    assert status == 200 and headers["Content-Type"].startswith("text/javascript")
+    assert b'new EventSource("/__livereload")' in js
+
+    status, _, body = get(live, "/en/blog/the-power-of-collaboration/")
+    assert status == 200 and livereload.SCRIPT_TAG in body
+    status, _, body = get(live, "/en/no-such-page/")
+    assert status == 404 and b'lang="en"' in body and livereload.SCRIPT_TAG in body
+    status, headers, body = get(live, "/theme/images/logo.svg")
+    assert status == 200 and livereload.SCRIPT_TAG not in body
+
+    pages = list((live.root / "output").rglob("*.html"))
+    assert len(pages) > 10
+    assert not [p for p in pages if b"__livereload" in p.read_bytes()]
+
+
+def test_inject():
+    assert livereload.inject(b"<html><body>x</body></html>") == \
+        b'<html><body>x<script src="/__livereload.js"></script></body></html>'
+    assert livereload.inject(b"<p>no body</p>") == b'<p>no body</p><script src="/__livereload.js"></script>'
+
+
+def test_stop_ends_the_event_streams(tmp_path):
+    """Ctrl-C must not hang on an open browser tab (no Pelican here: a stand-in build)."""
+    def build_site(settings_file, output, cwd):
+        output.mkdir(exist_ok=True)
+        (output / "index.html").write_text("<html><body>stand-in</body></html>", encoding="utf-8")
+
+    (tmp_path / "pelicanconf.py").write_text("SITENAME = 'stand-in'\n", encoding="utf-8")
+    lr = LiveReload(tmp_path, build_site, tasks.BuildFailed, port=free_port(), out=io.StringIO())
+    lr.start()
+    assert get(lr, "/")[2] == b"<html><body>stand-in" + livereload.SCRIPT_TAG + b"</body></html>"
+    ev = Events(lr)
+    assert ev.next()[0] == "hello"
+    started = time.monotonic()
+    lr.stop()
+    assert time.monotonic() - started < 10
+    assert not [t for t in lr._threads if t.is_alive()]
+
+
+def test_one_line_errors():
+    log = ("content/blog/kapot.md:5:7: date: 'gisteren' is not a date (use YYYY-MM-DD)\n"
+           "buildcheck: 1 problem(s) in the content; nothing was written\n"
+           "[22:20:30] WARNING  Unable to find 'nope.md', skipping url replacement.        contents.py:341\n"
+           "           CRITICAL RuntimeError: Warning or error encountered                 __init__.py:683\n"
+           "                    Traceback (most recent call last):\n"
+           '                      File "/site/theme/templates/article.html", line 5, in top-level template code\n'
+           "                    RuntimeError: Warning or error encountered\n"
+           "[22:20:31] WARNING  Unable to find 'nope.md', skipping url replacement.        contents.py:341\n")
+    assert livereload.one_line_errors(log, "/site") == [
+        "content/blog/kapot.md:5:7: date: 'gisteren' is not a date (use YYYY-MM-DD)",
+        "buildcheck: 1 problem(s) in the content; nothing was written",
+        "pelican: warning: Unable to find 'nope.md', skipping url replacement.",
+    ]
