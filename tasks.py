@@ -156,7 +156,7 @@ def serve(c):
 @task(help={"k": "only tests matching this expression (pytest -k)"})
 def test(c, k=None):
     """Run the whole test suite."""
-    args = [sys.executable, "-m", "pytest"]
+    args = [sys.executable, "-m", "pytest", "-n", "2"]  # both cores (CI has two)
     if k:
         args += ["-k", k]
     sys.exit(subprocess.call(args, cwd=ROOT))
