@@ -1,0 +1,5 @@
+import sys
+
+from formservice.cli import main
+
+sys.exit(main())

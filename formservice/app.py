@@ -1,0 +1,403 @@
+"""The HTTP API (Starlette).
+
+    POST   /join/{slug}                         a join request (urlencoded form or JSON)
+    OPTIONS /join/{slug}                        CORS preflight (allowed origins only)
+    GET    /healthz                             200 when the database answers
+    GET    /admin/networks/{slug}/requests.csv  export (Authorization: Bearer <admin token>)
+    GET    /admin/networks/{slug}/requests.json
+    DELETE /admin/requests?email=...            erase one applicant's data
+
+A browser post gets 303 See Other to the thank-you page, or an HTML page listing the
+problems (4xx). A JSON body or `Accept: application/json` gets JSON: 201
+{"status": "accepted", "id": ...} or 4xx {"errors": {field: message}}.
+"""
+
+import contextlib
+import hmac
+import json
+import logging
+import threading
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import parse_qsl
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from python_multipart.multipart import parse_options_header
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+from sqlalchemy import text
+
+from formservice import LANGUAGES, export, store
+from formservice.config import Config, origin_of
+from formservice.db import make_engine
+from formservice.i18n import N_, gettext, negotiate
+from formservice.validation import field_label, normalise_email, validate
+
+log = logging.getLogger(__name__)
+
+MAX_FIELDS = 100
+THANK_YOU = {"nl": "/bedankt/", "en": "/en/thank-you/"}
+NETWORK_PAGE = {"nl": "/netwerken/{slug}/", "en": "/en/networks/{slug}/"}
+NETWORKS_PAGE = {"nl": "/netwerken/", "en": "/en/networks/"}
+FORM_TYPE = "application/x-www-form-urlencoded"
+JSON_TYPE = "application/json"
+
+MSG_TITLE = N_("Your request could not be sent")
+MSG_INTRO_FIELDS = N_("Please correct the following and send the form again:")
+MSG_INTRO_REQUEST = N_("Your request was not sent:")
+MSG_BACK = N_("Back to the form")
+MSG_NO_NETWORK = N_("There is no network with this name.")
+MSG_CLOSED = N_("This network is not accepting new members at the moment.")
+MSG_ORIGIN = N_("The form was sent from a website that may not use this service.")
+MSG_RATE = N_("Too many requests from your connection. Please wait a minute and try again.")
+MSG_TOO_LARGE = N_("The form is too large: it may be at most %(kib)d KiB.")
+MSG_MEDIA_TYPE = N_("The form was sent in a format this service does not accept.")
+MSG_ENCODING = N_("The form could not be read: it is not valid UTF-8 text.")
+MSG_BAD_JSON = N_("The form could not be read: it is not valid JSON.")
+MSG_NOT_OBJECT = N_("The form could not be read: send one JSON object.")
+MSG_TOO_MANY = N_("The form has too many fields.")
+MSG_UNAVAILABLE = N_("Your request could not be saved because of a fault on our side. Please try again later.")
+
+_templates = Environment(loader=FileSystemLoader(Path(__file__).resolve().parent / "templates"),
+                         autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
+
+
+class Reject(Exception):
+    """A request-level problem: HTTP status and {field: message} (already translated)."""
+
+    def __init__(self, status, problems, headers=None, message=None):
+        super().__init__(status, problems)
+        self.status = status
+        self.problems = problems
+        self.headers = headers or {}
+        self.message = message  # (field, msgid): translatable again once the form's language is known
+
+    @property
+    def language_unknown(self):
+        return self.message is not None
+
+    def retranslate(self, lang):
+        field, msgid = self.message
+        return Reject(self.status, {field: gettext(lang, msgid)}, self.headers)
+
+
+class Pairs(list):
+    """A JSON object as the (key, value) pairs it was sent with: duplicates stay visible."""
+
+
+def _no_constants(name):
+    raise ValueError(f"{name} is not JSON")
+
+
+class RateLimiter:
+    """An in-memory token bucket per client: `per_minute` requests, bursts of `burst`.
+
+    Per process: behind a proxy with N instances a client gets up to N times as many.
+    """
+
+    def __init__(self, per_minute, burst, max_clients=100_000):
+        self.rate = per_minute / 60.0
+        self.burst = float(burst)
+        self.max_clients = max_clients
+        self.buckets = {}
+        self.lock = threading.Lock()
+
+    def take(self, key, now=None):
+        """(allowed, seconds to wait)."""
+        if self.rate <= 0:
+            return True, 0
+        now = time.monotonic() if now is None else now
+        with self.lock:
+            tokens, last = self.buckets.get(key, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - last) * self.rate)
+            if tokens >= 1:
+                self.buckets[key] = (tokens - 1, now)
+                allowed, wait = True, 0
+            else:
+                self.buckets[key] = (tokens, now)
+                allowed, wait = False, int((1 - tokens) / self.rate) + 1
+            if len(self.buckets) > self.max_clients:
+                self._prune(now)
+        return allowed, wait
+
+    def _prune(self, now):
+        full_after = self.burst / self.rate
+        self.buckets = {k: v for k, v in self.buckets.items() if now - v[1] < full_after}
+
+
+class Service:
+    def __init__(self, config: Config, engine, registry, worker=None):
+        self.config = config
+        self.engine = engine
+        self.registry = registry
+        self.worker = worker
+        self.limiter = RateLimiter(config.rate_per_minute, config.rate_burst)
+        self._hash_key = None
+
+    # -- helpers --------------------------------------------------------------------------
+    def client_ip(self, request):
+        if self.config.trust_proxy:
+            forwarded = request.headers.get("x-forwarded-for", "")
+            hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+            if hops:
+                return hops[-1]  # the address our own proxy saw (it appends it last)
+        return request.client.host if request.client else ""
+
+    def hash_key(self):
+        if self._hash_key is None:
+            self._hash_key = store.client_hash_key(self.engine)
+        return self._hash_key
+
+    def allowed(self, url):
+        return origin_of(url) in self.config.allowed_origins
+
+    def site(self, path):
+        return self.config.site_url + path
+
+    def thank_you(self, lang, next_url):
+        if isinstance(next_url, str) and self.allowed(next_url):
+            return next_url
+        return self.site(THANK_YOU[lang])
+
+    def back_url(self, request, lang, network):
+        referer = request.headers.get("referer")
+        if referer and self.allowed(referer):
+            return referer
+        if network is not None:
+            return self.site(NETWORK_PAGE[lang].format(slug=network.slug))
+        return self.site(NETWORKS_PAGE[lang])
+
+    def check_origin(self, request, lang):
+        origin = request.headers.get("origin")
+        referer = request.headers.get("referer")
+        if origin is not None:
+            ok = self.allowed(origin)  # "null" (sandboxed or no-referrer pages) is not allowed
+        elif referer is not None:
+            ok = self.allowed(referer)
+        else:
+            ok = True  # no browser: curl, scripts. A browser always sends Origin on POST.
+        if not ok:
+            raise Reject(403, {"origin": gettext(lang, MSG_ORIGIN)}, message=("origin", MSG_ORIGIN))
+
+    async def read_body(self, request, lang):
+        limit = self.config.max_body_bytes
+        too_large = Reject(413, {"request": gettext(lang, MSG_TOO_LARGE, kib=limit // 1024)})
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise too_large
+        chunks, size = [], 0
+        async for chunk in request.stream():  # counted as it arrives: Content-Length may lie
+            size += len(chunk)
+            if size > limit:
+                raise too_large
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def sniff_lang(self, request, media_type, lang):
+        """The `lang` field of a body that will not be processed (best effort, bounded)."""
+        try:
+            if media_type not in (FORM_TYPE, JSON_TYPE):
+                return lang
+            pairs = self.parse(media_type, await self.read_body(request, lang), lang)
+            value = dict(reversed(pairs)).get("lang")
+            return value if value in LANGUAGES else lang
+        except Exception:  # noqa: BLE001 - any problem: keep the Accept-Language choice
+            return lang
+
+    def parse(self, media_type, body, lang):
+        """The (name, value) pairs of the body, in the order sent."""
+        try:
+            text_body = body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise Reject(400, {"request": gettext(lang, MSG_ENCODING)}) from None
+        if media_type == JSON_TYPE:
+            try:
+                data = json.loads(text_body, object_pairs_hook=Pairs, parse_constant=_no_constants)
+            except (ValueError, RecursionError):
+                raise Reject(400, {"request": gettext(lang, MSG_BAD_JSON)}) from None
+            if not isinstance(data, Pairs):
+                raise Reject(400, {"request": gettext(lang, MSG_NOT_OBJECT)})
+            if len(data) > MAX_FIELDS:
+                raise Reject(400, {"request": gettext(lang, MSG_TOO_MANY)})
+            return list(data)
+        try:
+            return parse_qsl(text_body, keep_blank_values=True, encoding="utf-8", errors="strict",
+                             max_num_fields=MAX_FIELDS)
+        except UnicodeDecodeError:
+            raise Reject(400, {"request": gettext(lang, MSG_ENCODING)}) from None
+        except ValueError:
+            raise Reject(400, {"request": gettext(lang, MSG_TOO_MANY)}) from None
+
+    # -- responses ------------------------------------------------------------------------
+    def error_response(self, request, wants_json, lang, status, problems, network=None, headers=None,
+                       field_problems=False):
+        headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff", **(headers or {})}
+        if wants_json:
+            return JSONResponse({"errors": problems}, status_code=status, headers=headers)
+        site_origin = origin_of(self.config.site_url)
+        headers["Content-Security-Policy"] = (
+            f"default-src 'none'; style-src {site_origin}; img-src {site_origin}; base-uri 'none'; "
+            "form-action 'none'; frame-ancestors 'none'")
+        headers["Referrer-Policy"] = "no-referrer"
+        page = _templates.get_template("error.html").render(
+            lang=lang, site_url=self.config.site_url, title=gettext(lang, MSG_TITLE),
+            intro=gettext(lang, MSG_INTRO_FIELDS if field_problems else MSG_INTRO_REQUEST),
+            problems=[(f, field_label(f, network, lang), m) for f, m in problems.items()],
+            back_url=self.back_url(request, lang, network), back_text=gettext(lang, MSG_BACK))
+        return HTMLResponse(page, status_code=status, headers=headers)
+
+    # -- endpoints ------------------------------------------------------------------------
+    async def join(self, request: Request):
+        slug = request.path_params["slug"]
+        lang = negotiate(request.headers.get("accept-language"))
+        media_type, params = parse_options_header(request.headers.get("content-type", ""))
+        media_type = media_type.decode("latin-1").lower()
+        accept = request.headers.get("accept", "")
+        wants_json = media_type == JSON_TYPE or (JSON_TYPE in accept and "text/html" not in accept)
+        network = None
+        try:
+            allowed, wait = self.limiter.take(self.client_ip(request))
+            if not allowed:
+                raise Reject(429, {"rate_limit": gettext(lang, MSG_RATE)}, {"Retry-After": str(wait)},
+                             message=("rate_limit", MSG_RATE))
+            self.check_origin(request, lang)
+            charset = params.get(b"charset", b"utf-8").decode("latin-1").lower()
+            if media_type not in (FORM_TYPE, JSON_TYPE) or charset not in ("utf-8", "utf8"):
+                raise Reject(415, {"request": gettext(lang, MSG_MEDIA_TYPE)})
+            body = await self.read_body(request, lang)
+            pairs = self.parse(media_type, body, lang)
+            values = dict(reversed(pairs))  # the first value of each name
+            if values.get("lang") in LANGUAGES:
+                lang = values["lang"]
+            gotcha = values.get("_gotcha")
+            if gotcha not in (None, "", False) and not (isinstance(gotcha, str) and not gotcha.strip()):
+                # Honeypot: a bot. It gets what a person gets; nothing is stored or sent.
+                log.info("honeypot hit for %s: not stored", slug)
+                return self.accepted(wants_json, lang, values.get("_next"), fake=True)
+            network = self.registry.get(slug)
+            if network is None:
+                raise Reject(404, {"network": gettext(lang, MSG_NO_NETWORK)})
+            if not network.join.open:
+                raise Reject(409, {"network": gettext(lang, MSG_CLOSED)})
+        except Reject as r:
+            if r.language_unknown:
+                # Rejected before the body was read: find the form's language for the message.
+                lang = await self.sniff_lang(request, media_type, lang)
+                r = r.retranslate(lang)
+            return self.error_response(request, wants_json, lang, r.status, r.problems, network, r.headers)
+
+        submission, problems = validate(pairs, network, lang)
+        if problems:
+            return self.error_response(request, wants_json, lang, 422, problems, network, field_problems=True)
+        try:
+            request_id = await run_in_threadpool(
+                store.save_request, self.engine, network=network, submission=submission, lang=lang,
+                client_hash=store.client_hash(await run_in_threadpool(self.hash_key), self.client_ip(request)),
+                user_agent=request.headers.get("user-agent", ""), coordinator_lang=self.config.coordinator_lang)
+        except Exception:  # noqa: BLE001 - not stored, so not acknowledged
+            log.exception("could not store a join request for %s", slug)
+            return self.error_response(request, wants_json, lang, 503, {"service": gettext(lang, MSG_UNAVAILABLE)},
+                                       network, {"Retry-After": "60"})
+        log.info("join request %s for %s stored", request_id, slug)
+        if self.worker is not None:
+            self.worker.wakeup.set()
+        return self.accepted(wants_json, lang, values.get("_next"), request_id)
+
+    def accepted(self, wants_json, lang, next_url, request_id=None, fake=False):
+        if fake:
+            request_id = str(uuid.uuid4())  # looks like a real one; exists nowhere
+        headers = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+        if wants_json:
+            return JSONResponse({"status": "accepted", "id": request_id}, status_code=201, headers=headers)
+        return RedirectResponse(self.thank_you(lang, next_url), status_code=303, headers=headers)
+
+    async def healthz(self, request):
+        def check():
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            return store.outbox_counts(self.engine)
+
+        try:
+            counts = await run_in_threadpool(check)
+        except Exception as e:  # noqa: BLE001
+            log.error("health check: database unavailable: %s", e)
+            return JSONResponse({"status": "error", "database": "unavailable"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok", "outbox": counts},
+                            headers={"Cache-Control": "no-store"})
+
+    def authorised(self, request):
+        token = self.config.admin_token
+        if not token:
+            return JSONResponse({"error": "the admin API is disabled: set FORMSERVICE_ADMIN_TOKEN"}, status_code=403)
+        scheme, _, given = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+            return JSONResponse({"error": "a valid Authorization: Bearer <token> is needed"}, status_code=401,
+                                headers={"WWW-Authenticate": 'Bearer realm="formservice"'})
+        return None
+
+    async def export(self, request):
+        denied = self.authorised(request)
+        if denied:
+            return denied
+        slug, fmt = request.path_params["slug"], request.path_params["fmt"]
+        if fmt not in ("csv", "json"):
+            return JSONResponse({"error": "use requests.csv or requests.json"}, status_code=404)
+        network = self.registry.get(slug)
+        rows = await run_in_threadpool(store.requests_of, self.engine, slug)
+        if network is None and not rows:
+            return JSONResponse({"error": f"no network {slug!r}"}, status_code=404)
+        body = export.render(fmt, rows, slug, network)
+        media = "text/csv; charset=utf-8" if fmt == "csv" else "application/json"
+        return Response(body, media_type=media, headers={
+            "Content-Disposition": f'attachment; filename="{slug}-requests.{fmt}"', "Cache-Control": "no-store"})
+
+    async def erase(self, request):
+        denied = self.authorised(request)
+        if denied:
+            return denied
+        email = normalise_email(request.query_params.get("email", ""))
+        if email is None:
+            return JSONResponse({"errors": {"email": "not a valid e-mail address"}}, status_code=400)
+        requests, mails = await run_in_threadpool(store.erase, self.engine, email)
+        log.info("erased %d requests and %d mails of one applicant", requests, mails)
+        return JSONResponse({"deleted_requests": requests, "deleted_mails": mails})
+
+
+def create_app(config: Config, engine=None, registry=None, worker=None, run_worker=False):
+    """The ASGI app. With run_worker, `worker` runs in a thread for the app's lifetime."""
+    from formservice.registry import Registry
+
+    engine = engine if engine is not None else make_engine(config.database_url)
+    registry = registry if registry is not None else Registry(config.networks_dir)
+    service = Service(config, engine, registry, worker)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        thread = None
+        if worker is not None and run_worker:
+            thread = threading.Thread(target=worker.run_forever, name="outbox-worker", daemon=True)
+            thread.start()
+        try:
+            yield
+        finally:
+            if thread is not None:
+                worker.stop()
+                await run_in_threadpool(thread.join, 30)
+
+    routes = [
+        Route("/join/{slug}", service.join, methods=["POST"]),
+        Route("/healthz", service.healthz, methods=["GET"]),
+        Route("/admin/networks/{slug}/requests.{fmt}", service.export, methods=["GET"]),
+        Route("/admin/requests", service.erase, methods=["DELETE"]),
+    ]
+    middleware = [Middleware(CORSMiddleware, allow_origins=list(config.allowed_origins), allow_methods=["POST"],
+                             allow_headers=["Content-Type", "Accept", "Accept-Language"], max_age=600)]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.service = service
+    return app

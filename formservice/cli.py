@@ -1,0 +1,222 @@
+"""The `formservice` command.
+
+    formservice serve --host 127.0.0.1 --port 8080 [--no-worker]   migrate, then serve (+ outbox worker)
+    formservice migrate                                           bring the database schema up to date
+    formservice worker [--once]                                   send queued mails (and purge periodically)
+    formservice purge                                             delete requests past the retention period
+    formservice erase --email X                                   delete one applicant's requests and mails
+    formservice export --network SLUG --format csv|json           a network's requests, to stdout
+    formservice smtp-sink --port 8025                             a local SMTP server that prints mails
+
+Every setting can be given as a flag or as FORMSERVICE_<NAME> in the environment
+(e.g. --database-url / FORMSERVICE_DATABASE_URL); flags win.
+"""
+
+import argparse
+import logging
+import signal
+import sys
+
+from formservice.config import Config
+
+log = logging.getLogger("formservice")
+
+SETTINGS = [
+    ("--database-url", "database_url", str, "SQLAlchemy URL (default sqlite:///var/formservice.sqlite3; "
+                                              "PostgreSQL: postgresql+psycopg://user:pass@host/db)"),
+    ("--smtp-url", "smtp_url", str, "smtp://host:port, smtp+starttls://user:pass@host:587 or smtps://...:465"),
+    ("--allowed-origins", "allowed_origins", str, "comma-separated origins allowed to post "
+                                                  "(default http://127.0.0.1:8000,http://localhost:8000)"),
+    ("--retention-days", "retention_days", int, "days a request is kept (default 365)"),
+    ("--networks-dir", "networks_dir", str, "the networks' YAML files (default content/networks)"),
+    ("--site-url", "site_url", str, "the site's URL, for the thank-you and back links (default http://127.0.0.1:8000)"),
+    ("--mail-from", "mail_from", str, "From: of every mail"),
+    ("--coordinator-lang", "coordinator_lang", str, "language of the coordinators' notifications (default nl)"),
+    ("--rate-per-minute", "rate_per_minute", float, "posts per minute per client (default 5; 0 = no limit)"),
+    ("--rate-burst", "rate_burst", int, "burst size of the rate limit (default 5)"),
+    ("--max-body-bytes", "max_body_bytes", int, "largest accepted body (default 32768)"),
+    ("--retry-base-seconds", "retry_base_seconds", float, "first retry delay of a failed mail (default 30)"),
+    ("--retry-max-seconds", "retry_max_seconds", float, "longest retry delay (default 3600)"),
+    ("--poll-seconds", "poll_seconds", float, "how often the worker looks for due mails (default 5)"),
+    ("--claim-seconds", "claim_seconds", float, "how long a claimed mail is reserved for its worker (default 120)"),
+]
+
+
+def _settings_parser():
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("settings (or FORMSERVICE_<NAME> environment variables)")
+    for flag, dest, kind, help_text in SETTINGS:
+        g.add_argument(flag, dest=dest, type=kind, default=None, help=help_text)
+    g.add_argument("--trust-proxy", dest="trust_proxy", action="store_true", default=None,
+                   help="take the client address from X-Forwarded-For (only behind your own proxy)")
+    g.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    return p
+
+
+def build_parser():
+    settings = _settings_parser()
+    parser = argparse.ArgumentParser(prog="formservice", description="KNN Advies join-request form service.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("serve", parents=[settings], help="migrate, then serve HTTP (with the outbox worker)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8080)
+    s.add_argument("--no-worker", action="store_true", help="do not run the outbox worker in this process")
+    s.add_argument("--access-log", action="store_true", help="log every HTTP request (with client addresses)")
+
+    sub.add_parser("migrate", parents=[settings], help="bring the database schema up to date")
+    w = sub.add_parser("worker", parents=[settings], help="send queued mails; purge old requests periodically")
+    w.add_argument("--once", action="store_true", help="send what is due now, then exit")
+    sub.add_parser("purge", parents=[settings], help="delete requests older than the retention period")
+    e = sub.add_parser("erase", parents=[settings], help="delete one applicant's requests and mails")
+    e.add_argument("--email", required=True)
+    x = sub.add_parser("export", parents=[settings], help="write a network's requests to stdout")
+    x.add_argument("--network", required=True, metavar="SLUG")
+    x.add_argument("--format", choices=["csv", "json"], default="csv")
+    x.add_argument("--output", "-o", help="write to this file instead of stdout")
+    k = sub.add_parser("smtp-sink", help="a local SMTP server (127.0.0.1) that prints every mail")
+    k.add_argument("--host", default="127.0.0.1")
+    k.add_argument("--port", type=int, default=8025)
+    k.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    return parser
+
+
+def load_config(args):
+    overrides = {dest: getattr(args, dest, None) for _, dest, _, _ in SETTINGS}
+    overrides["trust_proxy"] = getattr(args, "trust_proxy", None)
+    return Config.load(**overrides)
+
+
+def _engine(config):
+    from formservice import migrate
+    from formservice.db import make_engine
+
+    engine = make_engine(config.database_url)
+    migrate.upgrade(engine)
+    return engine
+
+
+def make_worker(config, engine):
+    from formservice.worker import Worker, WorkerSettings
+
+    return Worker(engine, WorkerSettings(
+        mail_from=config.mail_from, smtp_url=config.smtp_url, retry_base=config.retry_base_seconds,
+        retry_max=config.retry_max_seconds, claim_seconds=config.claim_seconds, poll_seconds=config.poll_seconds,
+        smtp_timeout=config.smtp_timeout, retention_days=config.retention_days,
+        purge_every=config.purge_every_seconds))
+
+
+def cmd_serve(args, config):
+    import uvicorn
+
+    from formservice.app import create_app
+    from formservice.registry import Registry
+
+    registry = Registry(config.networks_dir)  # invalid networks: refuse to start, before anything else
+    engine = _engine(config)
+    worker = None if args.no_worker else make_worker(config, engine)
+    app = create_app(config, engine=engine, registry=registry, worker=worker, run_worker=worker is not None)
+    log.info("networks: %s; allowed origins: %s; outbox worker: %s",
+             ", ".join(sorted(registry.all())) or "(none)", ", ".join(config.allowed_origins),
+             "in this process" if worker else "off (run `formservice worker`)")
+    # proxy_headers=False: X-Forwarded-For is honoured only with --trust-proxy, by the app itself.
+    uvicorn.run(app, host=args.host, port=args.port, proxy_headers=False, server_header=False,
+                access_log=args.access_log, log_level=args.log_level)
+    return 0
+
+
+def cmd_migrate(args, config):
+    _engine(config)
+    return 0
+
+
+def cmd_worker(args, config):
+    engine = _engine(config)
+    worker = make_worker(config, engine)
+    if args.once:
+        sent = worker.run_once()
+        print(f"sent {sent} mail(s)")
+        return 0
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: worker.stop())
+    worker.run_forever()
+    return 0
+
+
+def cmd_purge(args, config):
+    from formservice import store
+
+    requests, mails = store.purge(_engine(config), config.retention_days)
+    print(f"deleted {requests} request(s) and {mails} mail(s) older than {config.retention_days} days")
+    return 0
+
+
+def cmd_erase(args, config):
+    from formservice import store
+    from formservice.validation import normalise_email
+
+    email = normalise_email(args.email.strip())
+    if email is None:
+        print(f"not a valid e-mail address: {args.email!r}", file=sys.stderr)
+        return 2
+    requests, mails = store.erase(_engine(config), email)
+    print(f"deleted {requests} request(s) and {mails} mail(s) of {email}")
+    return 0
+
+
+def cmd_export(args, config):
+    from formservice import export, registry, store
+
+    engine = _engine(config)
+    try:
+        network = registry.load(config.networks_dir).get(args.network)
+    except Exception as e:  # noqa: BLE001 - still export what is stored
+        log.warning("could not read the networks (%s); exporting without the question order", e)
+        network = None
+    rows = store.requests_of(engine, args.network)
+    if network is None and not rows:
+        print(f"no network {args.network!r} and no requests for it", file=sys.stderr)
+        return 1
+    body = export.render(args.format, rows, args.network, network)
+    if args.output:
+        with open(args.output, "w", encoding="utf-8", newline="") as f:
+            f.write(body)
+    else:
+        sys.stdout.write(body)
+    return 0
+
+
+def cmd_smtp_sink(args, config):
+    from formservice import smtpsink
+
+    return smtpsink.run(args.host, args.port)
+
+
+COMMANDS = {"serve": cmd_serve, "migrate": cmd_migrate, "worker": cmd_worker, "purge": cmd_purge,
+            "erase": cmd_erase, "export": cmd_export, "smtp-sink": cmd_smtp_sink}
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=getattr(logging, args.log_level.upper()), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.log_level != "debug":
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        config = None if args.command == "smtp-sink" else load_config(args)
+    except ValueError as e:
+        print(f"formservice: {e}", file=sys.stderr)
+        return 2
+    from networks.model import NetworkErrors
+
+    try:
+        return COMMANDS[args.command](args, config) or 0
+    except NetworkErrors as e:
+        print(f"formservice: the networks in {config.networks_dir} are invalid:", file=sys.stderr)
+        for problem in e.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""Settings: defaults, overridden by FORMSERVICE_* environment variables, overridden by flags."""
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from urllib.parse import urlsplit
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url):
+    """scheme://host[:port] of an http(s) URL (lower-case, default port left out), or None."""
+    if not isinstance(url, str) or not url or any(ord(c) < 33 or ord(c) > 126 for c in url):
+        return None
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS or not parts.hostname or "@" in parts.netloc or "\\" in parts.netloc:
+        return None
+    host = parts.hostname.lower()
+    if ":" in host:  # IPv6
+        host = f"[{host}]"
+    return f"{scheme}://{host}" + (f":{port}" if port and port != DEFAULT_PORTS[scheme] else "")
+
+
+def _origins(value):
+    out = []
+    for item in value.split(",") if isinstance(value, str) else value:
+        item = item.strip()
+        if not item:
+            continue
+        o = origin_of(item)
+        if o is None:
+            raise ValueError(f"not an http(s) origin: {item!r}")
+        out.append(o)
+    return tuple(out)
+
+
+def _bool(value):
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass
+class Config:
+    database_url: str = "sqlite:///var/formservice.sqlite3"
+    smtp_url: str | None = None
+    allowed_origins: tuple = ("http://127.0.0.1:8000", "http://localhost:8000")
+    retention_days: int = 365
+    admin_token: str | None = None
+    networks_dir: Path = Path("content/networks")
+    site_url: str = "http://127.0.0.1:8000"
+    mail_from: str = "KNN Advies <aanmelden@localhost>"
+    coordinator_lang: str = "nl"
+    rate_per_minute: float = 5.0   # 0 switches the limit off
+    rate_burst: int = 5
+    trust_proxy: bool = False
+    max_body_bytes: int = 32 * 1024
+    retry_base_seconds: float = 30.0
+    retry_max_seconds: float = 3600.0
+    poll_seconds: float = 5.0
+    claim_seconds: float = 120.0
+    smtp_timeout: float = 20.0
+    purge_every_seconds: float = 3600.0
+    extra: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self):
+        self.allowed_origins = _origins(self.allowed_origins)
+        self.site_url = self.site_url.rstrip("/")
+        site_origin = origin_of(self.site_url)
+        if site_origin is None:
+            raise ValueError(f"FORMSERVICE_SITE_URL is not an http(s) URL: {self.site_url!r}")
+        if site_origin not in self.allowed_origins:  # the site itself may always post
+            self.allowed_origins += (site_origin,)
+        self.networks_dir = Path(self.networks_dir)
+        self.retention_days = int(self.retention_days)
+        self.rate_burst = int(self.rate_burst)
+        self.max_body_bytes = int(self.max_body_bytes)
+        self.trust_proxy = _bool(self.trust_proxy)
+        for name in ("rate_per_minute", "retry_base_seconds", "retry_max_seconds", "poll_seconds",
+                     "claim_seconds", "smtp_timeout", "purge_every_seconds"):
+            setattr(self, name, float(getattr(self, name)))
+        if self.admin_token is not None and len(self.admin_token) < 16:
+            raise ValueError("FORMSERVICE_ADMIN_TOKEN must be at least 16 characters (e.g. `openssl rand -hex 32`)")
+        if self.retention_days < 1:
+            raise ValueError("FORMSERVICE_RETENTION_DAYS must be at least 1")
+
+    @classmethod
+    def load(cls, environ=None, **overrides):
+        """Defaults < FORMSERVICE_<NAME> environment variables < non-None overrides (flags)."""
+        environ = os.environ if environ is None else environ
+        values = {}
+        for f in fields(cls):
+            if f.name == "extra":
+                continue
+            env = environ.get(f"FORMSERVICE_{f.name.upper()}")
+            if env not in (None, ""):
+                values[f.name] = env
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def env_names(self):
+        return [f"FORMSERVICE_{f.name.upper()}" for f in fields(self) if f.name != "extra"]

@@ -1,0 +1,130 @@
+"""The two mails of a join request (as outbox rows) and the EmailMessage built from a row.
+
+No user input ever goes into a header except the applicant's validated address (To of
+the confirmation, Reply-To of the notification); the Subject holds only the network's
+name from the site's own YAML. Headers are built with the `default` policy, which
+refuses CR/LF in header values. The notification's HTML part escapes every value.
+"""
+
+import html
+from datetime import UTC
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import default as default_policy
+from email.utils import format_datetime, parseaddr
+
+from babel import Locale
+
+from formservice.i18n import N_, gettext
+from formservice.validation import field_label
+
+NOTIFICATION = "notification"
+CONFIRMATION = "confirmation"
+
+
+def _network_name(network, lang):
+    return network.name.get(lang) or next(iter(network.name.values()))
+
+
+def _answer_text(question, value, lang):
+    if question.type == "checkbox":
+        return gettext(lang, N_("Yes") if value else N_("No"))
+    if question.type == "select":
+        for option in question.options:
+            if str(option.value) == value:
+                return option.label.get(lang) or next(iter(option.label.values()))
+    return str(value)
+
+
+def _rows(network, submission, lang):
+    """(label, value, multiline) of everything the applicant sent, in form order."""
+    rows = [(field_label("name", network, lang), submission.name, False),
+            (field_label("email", network, lang), submission.email, False),
+            (field_label("organisation", network, lang), submission.organisation, False),
+            (field_label("message", network, lang), submission.message, True)]
+    for q in network.join.questions:
+        if q.id in submission.answers:
+            rows.append((field_label(q.field_name, network, lang),
+                         _answer_text(q, submission.answers[q.id], lang), q.type == "textarea"))
+    return rows
+
+
+def notification(network, submission, request_id, applicant_lang, created_at, lang):
+    """The coordinator's mail, in the coordinator's language `lang`."""
+    name = _network_name(network, lang)
+    subject = gettext(lang, N_("New request to join %(network)s"), network=name)
+    intro = gettext(lang, N_("Someone has asked to join %(network)s through the website."), network=name)
+    language = Locale.parse(applicant_lang).get_display_name(lang)
+    received = created_at.strftime("%Y-%m-%d %H:%M UTC")
+    meta = [(gettext(lang, N_("Language of the applicant")), language),
+            (gettext(lang, N_("Received")), received),
+            (gettext(lang, N_("Request number")), request_id)]
+    outro = gettext(lang, N_("Reply to this e-mail to answer the applicant."))
+    rows = _rows(network, submission, lang)
+
+    text = [intro, ""]
+    for label, value, multiline in rows:
+        if multiline and value:
+            text += [f"{label}:", value, ""]
+        else:
+            text.append(f"{label}: {value}")
+    text.append("")
+    text += [f"{label}: {value}" for label, value in meta]
+    text += ["", outro, ""]
+
+    e = html.escape
+    cells = "".join(
+        f"<tr><th scope=\"row\">{e(label)}</th><td>{e(value).replace(chr(10), '<br>')}</td></tr>"
+        for label, value, _ in rows + [(label, value, False) for label, value in meta])
+    body_html = (f"<!DOCTYPE html><html lang=\"{e(lang)}\"><head><meta charset=\"utf-8\">"
+                 f"<title>{e(subject)}</title></head><body><p>{e(intro)}</p>"
+                 f"<table>{cells}</table><p>{e(outro)}</p></body></html>")
+    return {"kind": NOTIFICATION, "to_addr": network.contact.email, "reply_to": submission.email,
+            "subject": subject, "body": "\n".join(text), "html_body": body_html, "lang": lang}
+
+
+def confirmation(network, submission, lang):
+    """The applicant's mail, in their language. It repeats nothing they typed: the service
+    must not be usable to send chosen text to someone else's address."""
+    name = _network_name(network, lang)
+    subject = gettext(lang, N_("We have received your request to join %(network)s"), network=name)
+    text = "\n\n".join([
+        gettext(lang, N_("Hello,")),
+        gettext(lang, N_("Thank you for your request to join %(network)s. We have passed it on to the "
+                         "coordinator of the network, %(contact)s, who will contact you."),
+                network=name, contact=network.contact.name),
+        gettext(lang, N_("Did you not send this request yourself? Then you can ignore this e-mail, or write "
+                         "to %(email)s to have your details removed."), email=network.contact.email),
+        gettext(lang, N_("Kind regards,")) + "\nKNN Advies",
+    ]) + "\n"
+    return {"kind": CONFIRMATION, "to_addr": submission.email, "reply_to": network.contact.email,
+            "subject": subject, "body": text, "html_body": None, "lang": lang}
+
+
+def message_id(outbox_id, mail_from):
+    """A Message-ID derived from the outbox row: a duplicate delivery is recognisable."""
+    domain = parseaddr(mail_from)[1].rpartition("@")[2] or "formservice.invalid"
+    return f"<formservice-outbox-{int(outbox_id)}@{domain}>"
+
+
+def _address(addr):
+    local, _, domain = addr.rpartition("@")
+    return Address(username=local, domain=domain)
+
+
+def build_message(row, mail_from):
+    """The EmailMessage of one outbox row (a mapping with the outbox columns)."""
+    msg = EmailMessage(policy=default_policy)
+    msg["From"] = mail_from
+    msg["To"] = _address(row["to_addr"])
+    if row["reply_to"]:
+        msg["Reply-To"] = _address(row["reply_to"])
+    msg["Subject"] = row["subject"]
+    msg["Date"] = format_datetime(row["created_at"].replace(tzinfo=UTC))
+    msg["Message-ID"] = message_id(row["id"], mail_from)
+    msg["Auto-Submitted"] = "auto-generated"
+    msg.set_content(row["body"])
+    if row["html_body"]:
+        msg.add_alternative(row["html_body"], subtype="html")
+    msg["Content-Language"] = row["lang"]  # after set_content(), which drops Content-* headers
+    return msg
