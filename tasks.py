@@ -11,6 +11,7 @@
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -47,11 +48,10 @@ def read_site_settings(settings_file):
 
 
 def pelican_command(settings_file, content, output, lang, extra=None):
-    cmd = [sys.executable, "-m", "pelican", str(content), "-s", str(settings_file),
-           "-o", str(output), "--fatal", "warnings", "-e", f'DEFAULT_LANG="{lang}"']
-    for key, value in (extra or {}).items():
-        cmd += ["-e", f"{key}={value}"]
-    return cmd
+    # One -e with every KEY=VALUE: a second -e would replace the first (argparse "store").
+    settings = [f'DEFAULT_LANG="{lang}"'] + [f"{key}={value}" for key, value in (extra or {}).items()]
+    return [sys.executable, "-m", "pelican", str(content), "-s", str(settings_file),
+            "-o", str(output), "--fatal", "warnings", "-e", *settings]
 
 
 def _run(cmd, cwd):
@@ -136,21 +136,53 @@ def build(c, publish=False):
     print(f"built into {ROOT / 'output'}")
 
 
-@task
-def serve(c):
-    """Build, then serve output/ at http://127.0.0.1:8000 (Ctrl-C stops)."""
+def start_form_service(smtp_port=8025, port=8080):
+    """The form service and a debugging mail server that prints every mail, for `serve`."""
+    formservice = str(Path(sys.executable).parent / "formservice")
+    env = dict(os.environ, FORMSERVICE_SMTP_URL=f"smtp://127.0.0.1:{smtp_port}",
+               FORMSERVICE_SITE_URL=f"http://{HOST}:{PORT}")
+    sink = subprocess.Popen([formservice, "smtp-sink", "--port", str(smtp_port)], cwd=ROOT, env=env)
+    service = subprocess.Popen([formservice, "serve", "--host", "127.0.0.1", "--port", str(port)],
+                               cwd=ROOT, env=env)
+    return [service, sink]
+
+
+def stop(processes):
+    for p in processes:
+        p.terminate()
+    for p in processes:
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+@task(help={"no_forms": "do not start the form service and the mail sink"})
+def serve(c, no_forms=False):
+    """Build, then serve output/ at http://127.0.0.1:8000, with the form service at :8080
+    and a mail sink at :8025 that prints every mail (Ctrl-C stops all three)."""
     build(c)
     from pelican.server import ComplexHTTPRequestHandler, RootedHTTPServer
 
     class Handler(ComplexHTTPRequestHandler):
         SUFFIXES = ["/index.html", ".html", "/"]
 
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)  # a plain `kill` also stops the form service and the sink
+    processes = [] if no_forms else start_form_service()
     server = RootedHTTPServer(str(ROOT / "output"), (HOST, PORT), Handler)
     print(f"serving the site at http://{HOST}:{PORT}/ (Ctrl-C stops)")
+    if processes:
+        print("join requests: http://127.0.0.1:8080 (stored in var/); mails are printed here")
     try:
         server.serve_forever()
     except KeyboardInterrupt:
+        pass
+    finally:
         server.server_close()
+        stop(processes)
 
 
 @task(help={"k": "only tests matching this expression (pytest -k)"})

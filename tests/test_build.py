@@ -88,3 +88,11 @@ def test_a_successful_build_replaces_the_output(built_copy):
     build(built_copy)
     assert not (built_copy / "output" / "stale.html").exists()
     assert (built_copy / "output" / "index.html").exists()
+
+
+def test_extra_settings_reach_every_language(tmp_path):
+    root = copy_site(tmp_path / "site")
+    tasks.build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root,
+                     extra={"FORM_ENDPOINT": '"http://127.0.0.1:9/join/{slug}"'})
+    for page in ("netwerken/suspacc/index.html", "en/networks/suspacc/index.html"):
+        assert 'action="http://127.0.0.1:9/join/suspacc"' in (root / "output" / page).read_text(encoding="utf-8")
