@@ -31,6 +31,9 @@ SETTINGS = [
     ("--networks-dir", "networks_dir", str, "the networks' YAML files (default content/networks)"),
     ("--site-url", "site_url", str, "the site's URL, for the thank-you and back links (default http://127.0.0.1:8000)"),
     ("--mail-from", "mail_from", str, "From: of every mail"),
+    ("--admin-token", "admin_token", str, "bearer token for the coordinators' export and erasure endpoints "
+                                          "(at least 16 characters; prefer the environment variable: "
+                                          "a flag is visible in the process list)"),
     ("--coordinator-lang", "coordinator_lang", str, "language of the coordinators' notifications (default nl)"),
     ("--rate-per-minute", "rate_per_minute", float, "posts per minute per client (default 5; 0 = no limit)"),
     ("--rate-burst", "rate_burst", int, "burst size of the rate limit (default 5)"),
