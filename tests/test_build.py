@@ -96,3 +96,19 @@ def test_extra_settings_reach_every_language(tmp_path):
                      extra={"FORM_ENDPOINT": '"http://127.0.0.1:9/join/{slug}"'})
     for page in ("netwerken/suspacc/index.html", "en/networks/suspacc/index.html"):
         assert 'action="http://127.0.0.1:9/join/suspacc"' in (root / "output" / page).read_text(encoding="utf-8")
+
+
+def test_blog_index_paginates_with_language_words(tmp_path):
+    import lxml.html
+
+    root = copy_site(tmp_path / "site", extra_posts=sorted((ROOT / "tests/fixtures/posts").glob("*.md")))
+    tasks.build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root,
+                     extra={"DEFAULT_PAGINATION": "1"})
+    out = root / "output"
+    first = lxml.html.fromstring((out / "blog/index.html").read_text(encoding="utf-8"))
+    assert first.xpath("//nav[contains(@class,'pagination')]//a[@rel='next']/@href") == ["/blog/pagina/2/"]
+    second = lxml.html.fromstring((out / "blog/pagina/2/index.html").read_text(encoding="utf-8"))
+    assert second.xpath("//nav[contains(@class,'pagination')]//a[@rel='prev']/@href") == ["/blog/"]
+    assert "Pagina 2 van 3" in second.text_content()
+    assert (out / "en/blog/page/2/index.html").exists()
+    assert (out / "blog/tag/samenwerking/pagina/2/index.html").exists()
