@@ -1,14 +1,11 @@
 """Fixtures shared by the whole suite: one real build of the site, and a server for it."""
 
-import functools
-import http.server
-import threading
 from pathlib import Path
 
 import pytest
 
 import tasks
-from tests.support import ROOT, copy_site, free_port
+from tests.support import ROOT, copy_site, serve_static
 
 FIXTURE_POSTS = sorted((ROOT / "tests" / "fixtures" / "posts").glob("*.md"))
 
@@ -27,22 +24,11 @@ def html_pages(site):
     return sorted(p for p in site.rglob("*.html"))
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
 @pytest.fixture(scope="session")
 def site_url(site):
     """The built site served over HTTP on loopback."""
-    port = free_port()
-    handler = functools.partial(_QuietHandler, directory=str(site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    server.shutdown()
-    server.server_close()
+    with serve_static(site) as url:
+        yield url
 
 
 def read(path: Path) -> str:

@@ -4,9 +4,13 @@ Under CI (CI=true) a test whose tool is missing FAILS; on a developer's machine 
 skipped with a message saying what to install.
 """
 
+import contextlib
+import functools
+import http.server
 import os
 import shutil
 import socket
+import threading
 from pathlib import Path
 
 import pytest
@@ -48,3 +52,36 @@ def copy_site(dest, extra_posts=()):
     for post in extra_posts:
         shutil.copy2(post, dest / "content" / "blog" / Path(post).name)
     return dest
+
+
+def headers_file(path):
+    """The headers of a `_headers` file (Netlify/Cloudflare format), for every path."""
+    headers = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if line.startswith("  ") and ":" in line:
+            name, value = line.strip().split(":", 1)
+            headers.append((name, value.strip()))
+    return headers
+
+
+@contextlib.contextmanager
+def serve_static(directory, headers=()):
+    """Serve a built site over HTTP on loopback, as a static host does; yields its URL."""
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def end_headers(self):
+            for name, value in headers:
+                self.send_header(name, value)
+            super().end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()),
+                                             functools.partial(Handler, directory=str(directory)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -2,10 +2,8 @@
 submits it to the running form service, in Dutch and in English, with and without
 JavaScript. The request lands in the database and both mails reach an SMTP server."""
 
-import functools
-import http.server
+import os
 import sqlite3
-import threading
 import time
 
 import pytest
@@ -14,7 +12,7 @@ import tasks
 from tests.browser import chromium
 from tests.conftest import FIXTURE_POSTS
 from tests.formservice.conftest import ServiceProcess, SmtpServer
-from tests.support import copy_site, free_port
+from tests.support import copy_site, free_port, serve_static
 
 NETWORK = {"nl": "/netwerken/biocooperatie-noord-nederland/", "en": "/en/networks/biocooperatie-noord-nederland/"}
 THANKS = {"nl": "/bedankt/", "en": "/en/thank-you/"}
@@ -24,40 +22,33 @@ THANKS = {"nl": "/bedankt/", "en": "/en/thank-you/"}
 def stack(tmp_path_factory):
     """The site built against a form service on a free port, served; the service; an SMTP server."""
     tmp = tmp_path_factory.mktemp("e2e")
-    service_port, site_port = free_port(), free_port()
+    service_port = free_port()
     root = copy_site(tmp / "site", extra_posts=FIXTURE_POSTS)
     tasks.build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root,
                      extra={"FORM_ENDPOINT": f'"http://127.0.0.1:{service_port}/join/{{slug}}"'})
-    site_url = f"http://127.0.0.1:{site_port}"
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root / "output"))
-    handler.log_message = lambda *a: None
-    site = http.server.ThreadingHTTPServer(("127.0.0.1", site_port), handler)
-    threading.Thread(target=site.serve_forever, daemon=True).start()
-    smtp = SmtpServer().start()
     database = tmp / "formservice.sqlite3"
-    env = {
-        "FORMSERVICE_DATABASE_URL": f"sqlite:///{database}",
-        "FORMSERVICE_NETWORKS_DIR": str(root / "content" / "networks"),
-        "FORMSERVICE_SITE_URL": site_url,
-        "FORMSERVICE_ALLOWED_ORIGINS": site_url,
-        "FORMSERVICE_SMTP_URL": smtp.url,
-        "FORMSERVICE_POLL_SECONDS": "0.2",
-        "FORMSERVICE_RATE_PER_MINUTE": "0",
-        "FORMSERVICE_MAIL_FROM": "KNN Advies <aanmelden@knnadvies.example>",
-        "PYTHONUNBUFFERED": "1",
-    }
-    import os
-
-    service = ServiceProcess(["serve", "--host", "127.0.0.1", "--port", str(service_port)],
-                             dict(os.environ, **env), tmp / "service.log").start()
-    service.wait_healthy(f"http://127.0.0.1:{service_port}")
+    smtp = SmtpServer().start()
     try:
-        yield {"site": site_url, "db": database, "smtp": smtp, "service": service}
+        with serve_static(root / "output") as site_url:
+            env = dict(os.environ,
+                       FORMSERVICE_DATABASE_URL=f"sqlite:///{database}",
+                       FORMSERVICE_NETWORKS_DIR=str(root / "content" / "networks"),
+                       FORMSERVICE_SITE_URL=site_url,
+                       FORMSERVICE_ALLOWED_ORIGINS=site_url,
+                       FORMSERVICE_SMTP_URL=smtp.url,
+                       FORMSERVICE_POLL_SECONDS="0.2",
+                       FORMSERVICE_RATE_PER_MINUTE="0",
+                       FORMSERVICE_MAIL_FROM="KNN Advies <aanmelden@knnadvies.example>",
+                       PYTHONUNBUFFERED="1")
+            service = ServiceProcess(["serve", "--host", "127.0.0.1", "--port", str(service_port)],
+                                     env, tmp / "service.log").start()
+            try:
+                service.wait_healthy(f"http://127.0.0.1:{service_port}")
+                yield {"site": site_url, "db": database, "smtp": smtp, "service": service}
+            finally:
+                service.kill()
     finally:
-        service.kill()
         smtp.stop()
-        site.shutdown()
-        site.server_close()
 
 
 @pytest.fixture(scope="module")
