@@ -112,3 +112,19 @@ def test_blog_index_paginates_with_language_words(tmp_path):
     assert "Pagina 2 van 3" in second.text_content()
     assert (out / "en/blog/page/2/index.html").exists()
     assert (out / "blog/tag/samenwerking/pagina/2/index.html").exists()
+
+
+def test_each_language_run_converts_only_its_own_language():
+    """Other languages' files are listed and linked, never written: their bodies are not converted."""
+    from pelican.settings import read_settings
+
+    from buildcheck.check import CheckedMarkdownReader
+
+    post = ROOT / "content/blog/de-kracht-van-samenwerken.md"
+    for run_lang, converted in (("nl", True), ("en", False)):
+        settings = read_settings(str(ROOT / "pelicanconf.py"), override={"PATH": str(ROOT / "content")})
+        settings["LANG"] = run_lang
+        content, metadata = CheckedMarkdownReader(settings).read(str(post))
+        assert metadata["title"] == "De kracht van samenwerken"
+        assert metadata["lang"] == "nl" and "Biocoöperatie" in str(metadata["summary"])
+        assert ("Laat ik voorop stellen" in content) is converted

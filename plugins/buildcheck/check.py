@@ -4,6 +4,7 @@ import re
 import sys
 
 from pelican import signals
+from markdown import Markdown
 from pelican.readers import MarkdownReader
 from pelican.utils import get_date
 
@@ -19,6 +20,13 @@ REQUIRED_KEYS = ("title", "lang", "translation_key")
 ARTICLE_REQUIRED_KEYS = ("title", "date", "lang", "translation_key", "summary")
 STATUSES = {"published", "draft", "hidden", "skip"}
 _KEY_LINE = re.compile(r"^(?P<key>[A-Za-z0-9_-]+):(?P<sep>\s*)(?P<value>.*)$")
+_LANG_LINE = re.compile(r"^lang:\s*(\S+)\s*$", re.MULTILINE | re.IGNORECASE)
+
+
+def header_of(text):
+    """The metadata header of a Markdown file: everything before the first empty line."""
+    match = re.search(r"\n[ \t]*\n", text)
+    return text[: match.start() + 1] if match else text
 
 
 class BuildError(Exception):
@@ -123,6 +131,16 @@ class CheckedMarkdownReader(MarkdownReader):
             report(self.settings, problems)
             # Skip the file; the run fails at the end, after every file was checked.
             return "", {"title": "error", "status": "skip"}
+        header = header_of(text)
+        run_lang = self.settings.get("LANG")  # set by the languages plugin: one run per language
+        lang = _LANG_LINE.search(header)
+        if run_lang and lang and lang.group(1) != run_lang:
+            # Another language's run writes this page; this run only lists and links it, so
+            # the metadata is all it needs: skip converting (and typogrifying) the body.
+            self._source_path = source_path
+            self._md = Markdown(**self.settings["MARKDOWN"])
+            self._md.convert(header)
+            return "", self._parse_metadata(getattr(self._md, "Meta", {}))
         return super().read(source_path)
 
 
