@@ -34,7 +34,10 @@ def write_sitemap(output, site_origin):
     for page in sorted(output.rglob("*.html")):
         if page.name in EXCLUDE:
             continue
-        doc = lxml.html.fromstring(page.read_bytes())
+        # Only the <head> matters, and parsing it alone keeps this fast on large sites.
+        raw = page.read_bytes()
+        end = raw.find(b"</head>")
+        doc = lxml.html.fromstring(raw[: end + 7] + b"</html>" if end != -1 else raw)
         if doc.xpath("//meta[@name='robots'][contains(@content, 'noindex')]"):
             continue
         here = page_url(output, page)
