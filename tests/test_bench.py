@@ -1,0 +1,339 @@
+"""The benchmark's own code (tools/bench*.py), at its smallest size.
+
+* the synthetic generator: N posts x 2 languages, valid metadata, ~600 words, networks
+  valid against the schema;
+* a tiny synthetic site's build (as published, served where it says it is): the page
+  count equals an independent count (the pages reachable by links from the home pages,
+  plus the pages the site deliberately links from nowhere);
+* the page-weight checker flags a page that loads something from another host (the
+  request is aborted in the browser, never sent);
+* Lighthouse (mobile): 100 in every category on the tiny site's home, post and network
+  pages, and no request to another host;
+* the load generator's counting, and (when the form service is there) that every
+  acknowledged join request is found in the database.
+"""
+
+import http.server
+import json
+import re
+import threading
+import time
+import uuid
+from urllib.parse import urljoin, urlsplit
+
+import lxml.html
+import pytest
+
+from tests.support import CHROMIUM, ROOT, free_port, require, require_executable
+from tools import bench, bench_content, bench_run
+
+POSTS = 5
+
+
+def header(text):
+    head, _, body = text.partition("\n\n")
+    return dict(line.split(": ", 1) for line in head.splitlines()), body
+
+
+# --- generator ---------------------------------------------------------------------------
+
+def test_generator_writes_n_posts_in_two_languages_with_valid_metadata(tmp_path):
+    from buildcheck.check import ARTICLE_REQUIRED_KEYS, check_header
+
+    paths = bench_content.write_posts(tmp_path / "blog", 7)
+    assert len(paths) == 14 and len(list((tmp_path / "blog").glob("*.md"))) == 14
+    settings = {"LANGUAGES": {"nl": {}, "en": {}}}
+    by_key, slugs = {}, set()
+    for p in paths:
+        text = p.read_text(encoding="utf-8")
+        assert check_header(str(p), text, settings, is_article=True) == [], p.name
+        meta, body = header(text)
+        for key in ARTICLE_REQUIRED_KEYS + ("slug",):
+            assert meta.get(key), f"{p.name}: {key} missing"
+        by_key.setdefault(meta["translation_key"], []).append(meta["lang"])
+        slugs.add(meta["slug"])
+        words = len(body.split())
+        assert 500 <= words <= 800, f"{p.name}: {words} words"
+        assert re.search(r"^## ", body, re.M) and re.search(r"^- ", body, re.M) and re.search(r"^1\. ", body, re.M)
+        assert "({filename}/blog/" in body and "](https://" in body
+    assert sorted(map(sorted, by_key.values())) == [["en", "nl"]] * 7
+    assert len(slugs) == 14
+
+
+def test_generator_is_deterministic_and_keeps_linked_posts(tmp_path):
+    blog = tmp_path / "content" / "blog"
+    blog.mkdir(parents=True)
+    (tmp_path / "content" / "pages").mkdir()
+    (blog / "real.md").write_text("title: R\ntranslation_key: real\nlang: nl\n\nx\n", encoding="utf-8")
+    (blog / "real-en.md").write_text("title: R\ntranslation_key: real\nlang: en\n\nx\n", encoding="utf-8")
+    (blog / "other.md").write_text("title: O\ntranslation_key: other\nlang: nl\n\nx\n", encoding="utf-8")
+    (tmp_path / "content" / "pages" / "p.md").write_text("[r]({filename}/blog/real.md)\n", encoding="utf-8")
+    keep = bench_content.linked_posts(tmp_path / "content", blog)
+    assert keep == {"real.md", "real-en.md"}
+    bench_content.write_posts(blog, 3, keep=keep)
+    names = {p.name for p in blog.iterdir()}
+    assert "other.md" not in names and {"real.md", "real-en.md"} <= names and len(names) == 8
+    assert bench_content.post_text(2, "nl", 3) == bench_content.post_text(2, "nl", 3)
+
+
+def test_generator_networks_and_network_links(tmp_path):
+    slugs = bench_content.write_networks(tmp_path / "networks", 20)
+    assert len(slugs) == 20 and len(list((tmp_path / "networks").glob("*.yaml"))) == 20
+    schema_path = ROOT / "plugins" / "networks" / "network.schema.json"
+    if schema_path.exists():
+        import jsonschema
+        import yaml
+
+        schema = json.loads(schema_path.read_text(encoding="utf-8"))
+        validator = jsonschema.Draft202012Validator(schema)
+        for p in (tmp_path / "networks").glob("*.yaml"):
+            errors = list(validator.iter_errors(yaml.safe_load(p.read_text(encoding="utf-8"))))
+            assert not errors, f"{p.name}: {[e.message for e in errors]}"
+    try:
+        from networks.model import load_networks
+    except ImportError:
+        load_networks = None
+    if load_networks is not None:  # the site's own loader: the strictest check
+        loaded = load_networks(tmp_path / "networks", ["nl", "en"])
+        assert sorted(n.slug for n in loaded) == sorted(slugs)
+    text = bench_content.post_text(3, "nl", 10, networks=slugs)
+    meta, body = header(text)
+    assert all(s in slugs for s in meta["networks"].split(", "))
+    assert f"({{network}}{slugs[3]})" in body
+
+
+# --- a tiny synthetic site ---------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tiny_site(tmp_path_factory):
+    """A 5-post synthetic site, built as published (absolute URLs) for the address it is
+    served at, by the benchmark's own measured build; (site, result, url)."""
+    site = tmp_path_factory.mktemp("bench") / "site"
+    bench.prepare_site(site, POSTS)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    result = bench.cold_site_build(site, origin=url)
+    assert result["ok"], result["error"]
+    with bench.serve(site / "output", port):
+        yield site, result, url
+
+
+def linked_from_nowhere(site):
+    """Pages the site writes on purpose without linking them: each language's categories
+    overview (a DIRECT_TEMPLATE no page links to) and the join form's thank-you page."""
+    from languages.languages import url_settings
+
+    settings = bench.site_settings(site)
+    files = set()
+    for lang, cfg in settings["LANGUAGES"].items():
+        files.add(site / "output" / url_settings(cfg)["CATEGORIES_SAVE_AS"])
+        files.add(site / "output" / (cfg["prefix"] + "/" if cfg["prefix"] else "") / "404.html")
+    key = settings.get("NETWORKS_THANK_YOU_PAGE")
+    for md in (site / "content" / "pages").rglob("*.md"):
+        text = md.read_text(encoding="utf-8")
+        if key and re.search(rf"^translation_key:\s*{re.escape(key)}\s*$", text, re.M):
+            slug = re.search(r"^slug:\s*(\S+)", text, re.M).group(1)
+            lang = re.search(r"^lang:\s*(\S+)", text, re.M).group(1)
+            prefix = settings["LANGUAGES"][lang]["prefix"]
+            files.add(site / "output" / (f"{prefix}/" if prefix else "") / slug / "index.html")
+    return files
+
+
+def site_pages(site, origin, start_paths=("/", "/en/")):
+    """An independent count: the pages reachable by links from the home pages, plus the
+    pages the site deliberately links from nowhere."""
+    output = site / "output"
+    netloc = urlsplit(origin).netloc
+
+    def file_of(path):
+        path = path.split("#", 1)[0].split("?", 1)[0]
+        f = output / path.lstrip("/")
+        if path.endswith("/"):
+            f = f / "index.html"
+        return f if f.suffix == ".html" and f.is_file() else None
+
+    seen, todo = set(), list(start_paths)
+    while todo:
+        path = todo.pop()
+        f = file_of(path)
+        if f is None or f in seen:
+            continue
+        seen.add(f)
+        doc = lxml.html.fromstring(f.read_bytes())
+        for href in doc.xpath("//a/@href | //link[@rel='alternate' or @rel='next' or @rel='prev']/@href"):
+            url = urljoin(origin + path, href)
+            if urlsplit(url).netloc == netloc:
+                todo.append(urlsplit(url).path)
+    return seen | {f for f in linked_from_nowhere(site) if f.is_file()}
+
+
+def test_tiny_site_page_count_matches_an_independent_count(tiny_site):
+    site, result, url = tiny_site
+    output = site / "output"
+    expected = site_pages(site, url)
+    for i in range(POSTS):  # every synthetic post, in both languages, is a page
+        assert output / "blog" / bench_content.slug_for(i, "nl") / "index.html" in expected
+        assert output / "en" / "blog" / bench_content.slug_for(i, "en") / "index.html" in expected
+    files = set(output.rglob("*.html"))
+    assert files == expected, (f"not reachable: {sorted(str(p.relative_to(output)) for p in files - expected)}; "
+                               f"missing: {sorted(str(p.relative_to(output)) for p in expected - files)}")
+    assert result["pages"] == len(expected) == bench_run.count_pages(output)
+    assert result["seconds"] > 0 and result["rss_kib"] > 10_000
+    assert len(result["rss_processes"]) == 2  # one Pelican process per language
+
+
+def test_plain_baseline_builds_the_same_posts(tiny_site, tmp_path):
+    site, _, _ = tiny_site
+    result = bench.plain_build(tmp_path, site, typogrify=False)
+    assert result["ok"], result["error"]
+    out = tmp_path / "plain-output"
+    posts = [p for p in out.glob("*.html") if p.name.startswith(("bericht-", "post-"))]
+    assert len(posts) == 2 * POSTS
+    assert result["pages"] == bench_run.count_pages(out)
+
+
+# --- page weight -------------------------------------------------------------------------
+
+REMOTE_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>t</title>
+<link rel="stylesheet" href="/local.css">
+<link rel="stylesheet" href="https://example.invalid/x.css">
+</head><body><p>Hello</p><img src="http://203.0.113.1/x.png" alt=""></body></html>"""
+CLEAN_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title>t</title>
+<link rel="stylesheet" href="/local.css"></head><body><p>Hello</p></body></html>"""
+
+
+@pytest.mark.browser
+def test_page_weight_flags_requests_to_other_hosts(tmp_path):
+    require_executable(CHROMIUM, "Debian's chromium (apt-get install chromium)")
+    (tmp_path / "remote").mkdir()
+    (tmp_path / "remote" / "index.html").write_text(REMOTE_PAGE, encoding="utf-8")
+    (tmp_path / "clean").mkdir()
+    (tmp_path / "clean" / "index.html").write_text(CLEAN_PAGE, encoding="utf-8")
+    (tmp_path / "local.css").write_text("body { color: #222; }\n" * 50, encoding="utf-8")
+    t = time.monotonic()
+    with bench.serve(tmp_path) as url:
+        remote, clean = bench.measure_pages(url, ["/remote/", "/clean/"])
+    assert time.monotonic() - t < 30, "foreign requests must be aborted, not waited for"
+    assert set(remote["foreign"]) == {"https://example.invalid/x.css", "http://203.0.113.1/x.png"}
+    assert all(r["foreign"] for r in remote["requests"] if "invalid" in r["url"] or "203.0.113" in r["url"])
+    assert clean["foreign"] == []
+    assert clean["status"] == 200
+    kinds = {r["kind"] for r in clean["requests"]}
+    assert kinds == {"html", "css"}
+    assert 0 < clean["totals"]["css"] < len("body { color: #222; }\n" * 50)  # gzip-compressed
+
+
+def test_gzip_sizes_and_kinds():
+    body = b"<p>hello</p>" * 100
+    assert bench.gzip_size(body, "text/html; charset=utf-8") < len(body)
+    assert bench.gzip_size(body, "font/woff2") == len(body)
+    assert bench.kind_of("font", "http://127.0.0.1/x.woff2") == "font"
+    assert bench.kind_of("fetch", "http://127.0.0.1/pagefind/x.js") == "js"
+    assert bench.is_loopback("127.0.0.1") and bench.is_loopback("localhost") and bench.is_loopback("[::1]")
+    assert not bench.is_loopback("203.0.113.1") and not bench.is_loopback("example.invalid")
+
+
+# --- Lighthouse --------------------------------------------------------------------------
+
+@pytest.mark.browser
+@pytest.mark.parametrize("which", ["home", "post", "network"])
+def test_lighthouse_scores_100_in_every_category(tiny_site, tmp_path, which):
+    """Mobile Lighthouse, 100 in each of the four categories, no request to another host.
+
+    The performance score moves with the load of a shared machine (Lighthouse measures real
+    main-thread time): a run short of 100 in performance ONLY is run once more, and the
+    page must reach 100 in that run. The other categories are not retried.
+    """
+    require_executable(CHROMIUM, "Debian's chromium (apt-get install chromium)")
+    require_executable("node", "node (apt-get install nodejs)")
+    require(bench.LIGHTHOUSE.exists(), f"{bench.LIGHTHOUSE} (make test runs npm ci)")
+    site, _, url = tiny_site
+    pages = dict(bench.pages_to_weigh(site))
+    if which not in pages:
+        pytest.skip(f"the site has no {which} page")
+    for attempt in (1, 2):
+        lhr = bench.run_lighthouse(url + pages[which], tmp_path / f"lhr-{attempt}.json")
+        assert lhr.get("runtimeError") is None, lhr.get("runtimeError")
+        scores, failing, foreign = bench.lighthouse_summary(lhr)
+        assert not foreign, f"Lighthouse saw requests to other hosts: {foreign}"
+        below = {c for c, v in scores.items() if v != bench.LIGHTHOUSE_TARGET}
+        if below != {"performance"}:
+            break
+    assert not below, f"{pages[which]}: {scores}; failing audits: {failing}"
+
+
+# --- small pieces ------------------------------------------------------------------------
+
+def test_report_and_helpers(tmp_path):
+    assert bench.parse_sizes("100, 1_000,5000") == [100, 1000, 5000]
+    assert bench.parse_sizes(None) is None
+    assert bench.percentile(list(range(1, 101)), 99) == 99
+    assert bench.percentile([], 50) is None
+    report = bench.Report()
+    report.add("Build scale", ["a", "b"], [["1", "2"]], ["a note"])
+    report.targets.append(bench.Target("x", "≤ 1", "2", False))
+    report.problem("something broke")
+    out = tmp_path / "B.md"
+    bench.write_report(out, bench.machine_info(), report, "test", 1.0)
+    text = out.read_text(encoding="utf-8")
+    assert "| x | ≤ 1 | 2 | **MISSED** |" in text and "something broke" in text and "| 1 | 2 |" in text
+    assert "cores" in text and "Pelican" in text
+
+
+def test_load_generator_refuses_other_hosts():
+    from tools.bench_load import is_loopback_url
+
+    assert is_loopback_url("http://127.0.0.1:8080") and is_loopback_url("http://localhost:1")
+    assert not is_loopback_url("http://203.0.113.1:8080") and not is_loopback_url("http://example.org")
+
+
+def test_load_generator_against_a_stub_service(tmp_path):
+    """The load generator's counting, against a tiny loopback server acknowledging every other post."""
+    import uuid
+
+    class Stub(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as uvicorn
+        n = 0
+
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):  # noqa: N802
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            assert body["consent"] is True and body["email"].endswith("@example.org")
+            assert self.path in ("/join/a", "/join/b") and body["q_employees"] == "12"
+            Stub.n += 1
+            ok = Stub.n % 2 == 1
+            data = json.dumps({"status": "accepted", "id": str(uuid.uuid4())} if ok else {"errors": {}}).encode()
+            self.send_response(201 if ok else 422)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Stub)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        res = bench.load_level(f"http://127.0.0.1:{server.server_address[1]}", ["a", "b"], 4, 40, 20,
+                               tmp_path / "ids", {"id": "employees", "value": "12"})
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert res["acknowledged"] == 20 and res["errors"] == 20 and len(res["ids"]) == 20
+    assert len(res["latencies_ms"]) == 20
+
+
+def test_form_service_benchmark_counts_what_is_stored(tmp_path):
+    """A few requests through the real service on SQLite: every acknowledged id is found."""
+    available, why = bench.formservice_available()
+    if not available:
+        pytest.skip(f"form service: not available ({why})")
+    slugs = bench_content.write_networks(tmp_path / "networks", 3)
+    db_url = f"sqlite:///{tmp_path / 'form.sqlite3'}"
+    with bench.formservice_server(db_url, tmp_path / "networks", tmp_path / "log") as (url, pid):
+        res = bench.load_level(url, slugs, 4, 24, 30, tmp_path / "ids", {"id": "employees", "value": "3"})
+        assert bench.cpu_seconds(pid) > 0
+    assert res["errors"] == 0, res["error_samples"]
+    assert res["acknowledged"] == 24
+    stored = bench.stored_ids(db_url)
+    assert {str(uuid.UUID(i)) for i in res["ids"]} <= stored and len(stored) == 24

@@ -1,0 +1,157 @@
+"""One measured build, in a process of its own: `python -m tools.bench_run '<json spec>'`.
+
+The benchmark starts this once per build, so that the figures of one build cannot leak
+into the next (ru_maxrss is a high-water mark that never goes down). It prints one JSON
+object on its last line of stdout:
+
+    {"ok": true, "seconds": 12.3, "pages": 2345, "rss_kib": 123456,
+     "rss_processes": [..], "rss_method": "...", "search": "...", "error": null}
+
+spec["kind"] is
+  "site"  -- tasks.build_site(settings_file, output, cwd): the project's own build, one
+             Pelican process per language. Each of those is waited for with os.wait4, so
+             its own peak RSS is known; the reported peak is the SUM of the language
+             processes' peaks plus this driver's own (an upper bound of the memory the
+             build needs at once: the language runs overlap).
+  "plain" -- `python -m pelican <content> -o <output> -s <settings>`: a single process;
+             its peak RSS is RUSAGE_CHILDREN's ru_maxrss of this wrapper.
+"""
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+# A callable in tasks.py with one of these names is taken to be the search-index step.
+SEARCH_STEP_NAMES = ("index_for_search", "build_search_index", "search_index", "build_search", "pagefind_index",
+                     "index_search", "build_pagefind", "run_pagefind")
+
+
+def count_pages(output):
+    """HTML files written (the benchmark's 'pages')."""
+    return sum(1 for _ in Path(output).rglob("*.html"))
+
+
+def find_search_step(tasks_module):
+    """(name, function) of tasks.py's search-index step, or (None, None)."""
+    for name in SEARCH_STEP_NAMES:
+        fn = getattr(tasks_module, name, None)
+        if callable(fn) and not hasattr(fn, "body"):  # an invoke Task has .body: not a step
+            return name, fn
+    for name in dir(tasks_module):
+        low = name.lower()
+        fn = getattr(tasks_module, name)
+        if ("pagefind" in low or "search" in low) and callable(fn) and not hasattr(fn, "body") \
+                and not name.startswith("_") and not isinstance(fn, type):
+            return name, fn
+    return None, None
+
+
+def _measured_run(rss_list, durations):
+    """A stand-in for tasks._run that also records each Pelican process's own peak RSS
+    and wall time."""
+
+    def run(cmd, cwd):
+        env = dict(os.environ, COLUMNS="200", TERM="dumb")
+        started = time.perf_counter()
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            p = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=out, stderr=err)
+            _, status, usage = os.wait4(p.pid, 0)
+            p.returncode = os.waitstatus_to_exitcode(status)  # Popen must not wait again
+            rss_list.append(usage.ru_maxrss)
+            durations.append(time.perf_counter() - started)
+            out.seek(0)
+            err.seek(0)
+            return (p.returncode, out.read().decode("utf-8", "replace"),
+                    err.read().decode("utf-8", "replace"))
+
+    return run
+
+
+def build_site(spec):
+    sys.path.insert(0, str(ROOT))
+    import tasks
+
+    result = {"search": None}
+    rss, durations = [], []
+    patched = hasattr(tasks, "_run")
+    if patched:
+        tasks._run = _measured_run(rss, durations)
+    output = Path(spec["output"])
+    search_name, search_fn = find_search_step(tasks)
+    search_times = []
+    if search_fn is not None:  # if build_site calls it, time it there
+        def timed(*args, **kwargs):
+            t = time.perf_counter()
+            try:
+                return search_fn(*args, **kwargs)
+            finally:
+                search_times.append(time.perf_counter() - t)
+
+        setattr(tasks, search_name, timed)
+    start = time.perf_counter()
+    try:
+        tasks.build_site(settings_file=spec["settings"], output=output, cwd=spec["cwd"], capture=True)
+    except tasks.BuildFailed as e:
+        return dict(result, ok=False, error=e.errors[-4000:], seconds=time.perf_counter() - start)
+    build_seconds = time.perf_counter() - start
+    result["build_seconds"] = build_seconds
+    if search_times:
+        result["search"] = f"included: build_site runs tasks.{search_name}()"
+        result["search_seconds"] = sum(search_times)
+    elif (output / "pagefind").is_dir():
+        result["search"] = "included: build_site wrote output/pagefind/"
+    elif search_fn is None:
+        result["search"] = "not measured: tasks.py has no search-index step yet"
+    else:
+        t = time.perf_counter()
+        try:
+            search_fn(output)
+            result["search"] = f"separate step tasks.{search_name}(output), timed and included"
+            result["search_seconds"] = time.perf_counter() - t
+        except Exception as e:  # noqa: BLE001 - a benchmark reports, it does not crash
+            result["search"] = f"tasks.{search_name}(output) failed: {type(e).__name__}: {e}"
+    seconds = time.perf_counter() - start
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # Any child (Pelican runs, Pagefind) is in RUSAGE_CHILDREN's max; the language runs overlap.
+    largest_child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if patched:
+        total = own + max(sum(rss), largest_child)
+        method = "sum of the per-language Pelican processes' peaks (or the largest later child) + driver"
+    else:
+        total, method = own + largest_child, "largest child + driver"
+    if durations:  # the language runs are parallel: the slowest one is on the critical path
+        result["pelican_seconds"] = max(durations)
+    return dict(result, ok=True, error=None, seconds=seconds, pages=count_pages(output),
+                rss_kib=total, rss_processes=rss, rss_method=method, rss_driver=own,
+                rss_largest_child=largest_child)
+
+
+def build_plain(spec):
+    cmd = [sys.executable, "-m", "pelican", spec["content"], "-o", spec["output"], "-s", spec["settings"]]
+    env = dict(os.environ, COLUMNS="200", TERM="dumb")
+    start = time.perf_counter()
+    p = subprocess.run(cmd, cwd=spec["cwd"], env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if p.returncode != 0:
+        return {"ok": False, "error": (p.stderr + p.stdout)[-4000:], "seconds": seconds}
+    return {"ok": True, "error": None, "seconds": seconds, "pages": count_pages(spec["output"]),
+            "rss_kib": rss, "rss_processes": [rss], "rss_method": "the Pelican process's peak", "search": None}
+
+
+def main(argv=None):
+    spec = json.loads((argv or sys.argv[1:])[0])
+    os.environ.update(spec.get("env") or {})  # e.g. SITEURL for publishconf.py
+    result = {"site": build_site, "plain": build_plain}[spec["kind"]](spec)
+    sys.stdout.write(json.dumps(result) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
