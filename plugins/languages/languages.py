@@ -230,10 +230,12 @@ def generator_init(generator):
     env = generator.env
     # Loaded per generator (it is tiny): Pelican pickles settings into its cache.
     env.install_gettext_translations(load_translations(catalogue_path(s, lang), lang), newstyle=True)
-    env.filters["format_date"] = lambda d, fmt=None: format_date(d, fmt or s["DEFAULT_DATE_FORMAT"], locale=lang)
+    locale = Locale.parse(lang)  # parsed once: Babel's parse is slow enough to show in builds
+    labels = {code: Locale.parse(code).get_display_name(locale) for code in s["LANGUAGES"]}
+    env.filters["format_date"] = lambda d, fmt=None: format_date(d, fmt or s["DEFAULT_DATE_FORMAT"], locale=locale)
     env.filters["isodate"] = lambda d: d.isoformat()
     env.filters["language_name"] = lambda code: s["LANGUAGES"][code]["name"]  # its own name
-    env.filters["language_label"] = lambda code: Locale.parse(code).get_display_name(lang)  # in this page's language
+    env.filters["language_label"] = labels.__getitem__  # a language's name in this page's language
     env.globals["alternates"] = lambda obj=None, key=None: alternates(s, obj, key)
     env.globals["lang_url"] = lambda key, code=lang: url(s, key, code)
 

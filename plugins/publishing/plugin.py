@@ -94,7 +94,8 @@ def generator_init(generator):
 
     generator.env.globals["asset"] = asset
     generator.env.filters["pretty_path"] = pretty
-    generator.env.filters["og_locale"] = og_locale
+    locales = {code: og_locale(code) for code in s.get("LANGUAGES", {s["DEFAULT_LANG"]: None})}
+    generator.env.filters["og_locale"] = locales.__getitem__
     generator.env.filters["person"] = lambda name: {"@type": "Person", "name": name}
 
 
