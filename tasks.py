@@ -9,6 +9,7 @@
     invoke livereload          build, serve, rebuild on every change and refresh the browser
 """
 
+import hashlib
 import os
 import shutil
 import signal
@@ -79,19 +80,44 @@ def index_for_search(site):
         raise BuildFailed(f"pagefind: indexing failed:\n{p.stdout}{p.stderr}")
 
 
+STAMP = ".build-stamp"
+
+
+def input_fingerprint(settings_file, settings, content, extra):
+    """What a build depends on: every setting, the pinned requirements, and the size and
+    modification time of every file under content/, the theme and the plugins."""
+    h = hashlib.sha256()
+    h.update(repr(sorted((k, repr(v)) for k, v in settings.items() if k.isupper())).encode())
+    h.update(repr(sorted((extra or {}).items())).encode())
+    roots = [Path(content), Path(settings["THEME"]), *(Path(settings_file).parent / p for p in settings["PLUGIN_PATHS"])]
+    files = {*Path(settings_file).parent.glob("*.py"), ROOT / "requirements.txt"}
+    for root in roots:
+        files.update(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    for f in sorted(files):
+        st = f.stat()
+        h.update(f"{f}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()
+
+
 def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None, cwd=ROOT,
-               extra=None, capture=True):
+               extra=None, capture=True, force=False):
     """Build every language into a fresh directory, then swap it in place of `output`.
 
     The languages are built by parallel Pelican processes into one tree. If any of them
     fails, the fresh directory is removed and `output` stays exactly as it was.
     `extra` maps setting names to JSON values (Pelican's -e). Returns the runs; with
     capture=False their log is printed too. Raises BuildFailed with the problems.
+    When nothing the build depends on changed since `output` was built, nothing is done
+    (returns []) unless `force`.
     """
     settings_file, output = Path(settings_file).resolve(), Path(output).resolve()
     content = Path(content).resolve() if content else Path(cwd) / "content"
     settings = read_site_settings(settings_file)
     langs = list(settings["LANGUAGES"])
+    fingerprint = input_fingerprint(settings_file, settings, content, extra)
+    stamp = output / STAMP
+    if not force and stamp.is_file() and stamp.read_text(encoding="utf-8") == fingerprint:
+        return []
     output.parent.mkdir(parents=True, exist_ok=True)
     fresh = Path(tempfile.mkdtemp(prefix=".output-", dir=output.parent))
     with ThreadPoolExecutor(max_workers=len(langs)) as pool:
@@ -111,6 +137,7 @@ def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None,
     try:
         write_sitewide_files(fresh, settings)
         index_for_search(fresh)
+        (fresh / STAMP).write_text(fingerprint, encoding="utf-8")
     except BaseException:
         shutil.rmtree(fresh, ignore_errors=True)
         raise
@@ -125,11 +152,14 @@ def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None,
     return results
 
 
-@task(help={"publish": "use publishconf.py (production URLs) instead of pelicanconf.py"})
-def build(c, publish=False):
+@task(help={"publish": "use publishconf.py (production URLs) instead of pelicanconf.py",
+            "force": "build even when nothing changed since the last build"})
+def build(c, publish=False, force=False):
     """Build the whole site (every language) into output/."""
     try:
-        build_site(PUBLISH_SETTINGS if publish else DEV_SETTINGS, capture=False)
+        if not build_site(PUBLISH_SETTINGS if publish else DEV_SETTINGS, capture=False, force=force):
+            print("output/ is up to date (nothing changed since it was built; --force builds anyway)")
+            return
     except BuildFailed as e:
         sys.stderr.write(e.errors)
         sys.exit("build failed: output/ was left as it was")

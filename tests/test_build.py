@@ -85,7 +85,8 @@ def test_templates_render_with_strict_undefined():
 
 def test_a_successful_build_replaces_the_output(built_copy):
     (built_copy / "output" / "stale.html").write_text("old", encoding="utf-8")
-    build(built_copy)
+    tasks.build_site(settings_file=built_copy / "pelicanconf.py", output=built_copy / "output", cwd=built_copy,
+                     force=True)
     assert not (built_copy / "output" / "stale.html").exists()
     assert (built_copy / "output" / "index.html").exists()
 
@@ -128,3 +129,19 @@ def test_each_language_run_converts_only_its_own_language():
         assert metadata["title"] == "De kracht van samenwerken"
         assert metadata["lang"] == "nl" and "Biocoöperatie" in str(metadata["summary"])
         assert ("Laat ik voorop stellen" in content) is converted
+
+
+def test_nothing_is_rebuilt_when_nothing_changed(built_copy):
+    before = snapshot(built_copy / "output")
+    assert build(built_copy) == [], "an unchanged site was built again"
+    assert snapshot(built_copy / "output") == before
+    post = built_copy / "content/blog/de-kracht-van-samenwerken.md"
+    post.write_text(post.read_text(encoding="utf-8") + "\nBewerkingsmarkering.\n", encoding="utf-8")
+    assert len(build(built_copy)) == 2  # one run per language
+    assert "Bewerkingsmarkering." in (built_copy / "output/blog/de-kracht-van-samenwerken/index.html").read_text(
+        encoding="utf-8")
+    template = built_copy / "theme/templates/base.html"
+    template.write_text(template.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert len(build(built_copy)) == 2
+    assert len(tasks.build_site(settings_file=built_copy / "publishconf.py", output=built_copy / "output",
+                                cwd=built_copy)) == 2  # other settings: another build

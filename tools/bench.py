@@ -327,7 +327,8 @@ def site_spec(site, origin=None):
 
 def cold_site_build(site, timeout=1800, origin=None):
     shutil.rmtree(site / "cache", ignore_errors=True)
-    return run_build(site_spec(site, origin), timeout)
+    # force: a cold build must build even though the output is up to date.
+    return run_build(dict(site_spec(site, origin), force=True), timeout)
 
 
 def plain_build(work, site, typogrify, timeout=1800):

@@ -96,7 +96,8 @@ def build_site(spec):
         setattr(tasks, search_name, timed)
     start = time.perf_counter()
     try:
-        tasks.build_site(settings_file=spec["settings"], output=output, cwd=spec["cwd"], capture=True)
+        tasks.build_site(settings_file=spec["settings"], output=output, cwd=spec["cwd"], capture=True,
+                         force=spec.get("force", False))
     except tasks.BuildFailed as e:
         return dict(result, ok=False, error=e.errors[-4000:], seconds=time.perf_counter() - start)
     build_seconds = time.perf_counter() - start
