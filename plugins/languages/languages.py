@@ -179,30 +179,30 @@ def regroup(settings, items, order_by):
     return order_content(listed, order_by), others
 
 
-def article_pretaxonomy(generator):
+ARTICLE_LISTS = (("articles", "translations"), ("drafts", "drafts_translations"),
+                 ("hidden_articles", "hidden_translations"))
+PAGE_LISTS = (("pages", "translations"), ("hidden_pages", "hidden_translations"),
+              ("draft_pages", "draft_translations"))
+
+
+def _regroup_lists(generator, lists, kind):
+    """Regroup each (listed, translations) pair of a generator's lists, then adopt the
+    items in other languages."""
     s = generator.settings
-    order = s["ARTICLE_ORDER_BY"]
-    generator.articles, generator.translations = regroup(s, generator.articles + generator.translations, order)
-    generator.drafts, generator.drafts_translations = regroup(
-        s, generator.drafts + generator.drafts_translations, order)
-    generator.hidden_articles, generator.hidden_translations = regroup(
-        s, generator.hidden_articles + generator.hidden_translations, order)
-    _adopt_foreign(generator, chain(generator.articles, generator.translations,
-                                    generator.drafts, generator.drafts_translations,
-                                    generator.hidden_articles, generator.hidden_translations), "ARTICLE")
+    for listed, others in lists:
+        items = getattr(generator, listed) + getattr(generator, others)
+        grouped = regroup(s, items, s[f"{kind}_ORDER_BY"])
+        setattr(generator, listed, grouped[0])
+        setattr(generator, others, grouped[1])
+    _adopt_foreign(generator, chain.from_iterable(getattr(generator, name) for pair in lists for name in pair), kind)
+
+
+def article_pretaxonomy(generator):
+    _regroup_lists(generator, ARTICLE_LISTS, "ARTICLE")
 
 
 def page_finalized(generator):
-    s = generator.settings
-    order = s["PAGE_ORDER_BY"]
-    generator.pages, generator.translations = regroup(s, generator.pages + generator.translations, order)
-    generator.hidden_pages, generator.hidden_translations = regroup(
-        s, generator.hidden_pages + generator.hidden_translations, order)
-    generator.draft_pages, generator.draft_translations = regroup(
-        s, generator.draft_pages + generator.draft_translations, order)
-    _adopt_foreign(generator, chain(generator.pages, generator.translations,
-                                    generator.hidden_pages, generator.hidden_translations,
-                                    generator.draft_pages, generator.draft_translations), "PAGE")
+    _regroup_lists(generator, PAGE_LISTS, "PAGE")
     generator.context["pages_by_key"] = {
         getattr(p, "translation_key", p.slug): p
         for p in chain(generator.pages, generator.hidden_pages)
