@@ -102,11 +102,7 @@ def _engine(config):
 def make_worker(config, engine):
     from formservice.worker import Worker, WorkerSettings
 
-    return Worker(engine, WorkerSettings(
-        mail_from=config.mail_from, smtp_url=config.smtp_url, retry_base=config.retry_base_seconds,
-        retry_max=config.retry_max_seconds, claim_seconds=config.claim_seconds, poll_seconds=config.poll_seconds,
-        smtp_timeout=config.smtp_timeout, retention_days=config.retention_days,
-        purge_every=config.purge_every_seconds))
+    return Worker(engine, WorkerSettings.from_config(config))
 
 
 def cmd_serve(args, config):

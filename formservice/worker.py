@@ -24,6 +24,7 @@ from urllib.parse import unquote, urlsplit
 from sqlalchemy import and_, or_, select, update
 
 from formservice import store
+from formservice.config import Config
 from formservice.db import outbox, utcnow
 from formservice.mails import build_message
 
@@ -70,14 +71,22 @@ class PermanentFailure(Exception):
 class WorkerSettings:
     mail_from: str
     smtp_url: str | None
-    retry_base: float = 30.0   # seconds before the 2nd attempt; doubles each time
-    retry_max: float = 3600.0  # cap of the back-off: an outage only delays
-    claim_seconds: float = 120.0
-    poll_seconds: float = 5.0
+    # The defaults are the service's settings' defaults (formservice.config.Config).
+    retry_base: float = Config.retry_base_seconds  # before the 2nd attempt; doubles each time
+    retry_max: float = Config.retry_max_seconds    # cap of the back-off: an outage only delays
+    claim_seconds: float = Config.claim_seconds
+    poll_seconds: float = Config.poll_seconds
     batch: int = 20
-    smtp_timeout: float = 20.0
-    retention_days: int = 365
-    purge_every: float = 3600.0
+    smtp_timeout: float = Config.smtp_timeout
+    retention_days: int = Config.retention_days
+    purge_every: float = Config.purge_every_seconds
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(mail_from=config.mail_from, smtp_url=config.smtp_url, retry_base=config.retry_base_seconds,
+                   retry_max=config.retry_max_seconds, claim_seconds=config.claim_seconds,
+                   poll_seconds=config.poll_seconds, smtp_timeout=config.smtp_timeout,
+                   retention_days=config.retention_days, purge_every=config.purge_every_seconds)
 
 
 def backoff(attempts, base, cap):
