@@ -36,6 +36,7 @@ from sqlalchemy import text
 from formservice import LANGUAGES, export, store
 from formservice.config import Config, origin_of
 from formservice.db import make_engine
+from formservice.groupcommit import GroupCommit
 from formservice.i18n import N_, gettext, negotiate
 from formservice.validation import field_label, normalise_email, validate
 
@@ -137,6 +138,7 @@ class Service:
         self.engine = engine
         self.registry = registry
         self.worker = worker
+        self.writer = GroupCommit(engine)
         self.limiter = RateLimiter(config.rate_per_minute, config.rate_burst)
         self._hash_key = None
 
@@ -296,10 +298,11 @@ class Service:
         if problems:
             return self.error_response(request, wants_json, lang, 422, problems, network, field_problems=True)
         try:
-            request_id = await run_in_threadpool(
-                store.save_request, self.engine, network=network, submission=submission, lang=lang,
-                client_hash=store.client_hash(await run_in_threadpool(self.hash_key), self.client_ip(request)),
-                user_agent=request.headers.get("user-agent", ""), coordinator_lang=self.config.coordinator_lang)
+            key = self._hash_key or await run_in_threadpool(self.hash_key)
+            request_id = await self.writer.save(store.new_request(
+                network=network, submission=submission, lang=lang,
+                client_hash=store.client_hash(key, self.client_ip(request)),
+                user_agent=request.headers.get("user-agent", ""), coordinator_lang=self.config.coordinator_lang))
         except Exception:  # noqa: BLE001 - not stored, so not acknowledged
             log.exception("could not store a join request for %s", slug)
             return self.error_response(request, wants_json, lang, 503, {"service": gettext(lang, MSG_UNAVAILABLE)},
@@ -370,7 +373,7 @@ class Service:
 
 
 def create_app(config: Config, engine=None, registry=None, worker=None, run_worker=False):
-    """The ASGI app. With run_worker, `worker` runs in a thread for the app's lifetime."""
+    """The ASGI app. Its lifespan runs the group-commit writer (and, with run_worker, `worker`) in threads."""
     from formservice.registry import Registry
 
     engine = engine if engine is not None else make_engine(config.database_url)
@@ -380,12 +383,14 @@ def create_app(config: Config, engine=None, registry=None, worker=None, run_work
     @contextlib.asynccontextmanager
     async def lifespan(app):
         thread = None
+        service.writer.start()
         if worker is not None and run_worker:
             thread = threading.Thread(target=worker.run_forever, name="outbox-worker", daemon=True)
             thread.start()
         try:
             yield
         finally:
+            await run_in_threadpool(service.writer.stop)
             if thread is not None:
                 worker.stop()
                 await run_in_threadpool(thread.join, 30)

@@ -3,6 +3,7 @@
 import hashlib
 import hmac
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, func, insert, or_, select
@@ -29,27 +30,45 @@ def clean_user_agent(ua):
     return ua[:USER_AGENT_MAX]
 
 
-def save_request(engine, *, network, submission, lang, client_hash, user_agent, coordinator_lang):
-    """Store the request and its two outbox mails in ONE transaction; return the id.
+@dataclass(frozen=True)
+class NewRequest:
+    """A join request ready to insert: its row and the rows of its two outbox mails."""
+    id: str
+    row: dict
+    mails: list
 
-    When this returns, the transaction is committed: the caller may acknowledge it.
-    """
+
+def new_request(*, network, submission, lang, client_hash, user_agent, coordinator_lang) -> NewRequest:
+    """The rows of a validated request (a fresh id; nothing is written yet)."""
     request_id = str(uuid.uuid4())
     now = utcnow()
+    row = dict(id=request_id, network=network.slug, lang=lang, name=submission.name, email=submission.email,
+               organisation=submission.organisation, message=submission.message, answers=submission.answers,
+               consent_at=now, created_at=now, client_hash=client_hash, user_agent=clean_user_agent(user_agent))
     mail_rows = [
         mails.notification(network, submission, request_id, lang, now, coordinator_lang),
         mails.confirmation(network, submission, lang),
     ]
+    return NewRequest(request_id, row, [dict(m, request_id=request_id, attempts=0, next_attempt_at=now,
+                                               created_at=now) for m in mail_rows])
+
+
+def insert_requests(conn, requests):
+    """Insert requests with their mails, in the caller's transaction (two statements for any number)."""
+    conn.execute(insert(join_requests), [r.row for r in requests])
+    conn.execute(insert(outbox), [m for r in requests for m in r.mails])
+
+
+def save_request(engine, **fields):
+    """Store one request and its two outbox mails in ONE transaction; return the id.
+
+    When this returns, the transaction is committed: the caller may acknowledge it.
+    (The service itself stores through formservice.groupcommit, many requests per commit.)
+    """
+    new = new_request(**fields)
     with engine.begin() as conn:
-        conn.execute(insert(join_requests).values(
-            id=request_id, network=network.slug, lang=lang, name=submission.name, email=submission.email,
-            organisation=submission.organisation, message=submission.message, answers=submission.answers,
-            consent_at=now, created_at=now, client_hash=client_hash,
-            user_agent=clean_user_agent(user_agent)))
-        conn.execute(insert(outbox), [
-            dict(row, request_id=request_id, attempts=0, next_attempt_at=now, created_at=now)
-            for row in mail_rows])
-    return request_id
+        insert_requests(conn, [new])
+    return new.id
 
 
 def requests_of(engine, slug):

@@ -1,0 +1,103 @@
+"""Group commit: one writer thread per process stores join requests, many per transaction.
+
+Requests are queued; whenever the writer is free it takes every request pending at that
+moment (at most `max_batch`) and inserts them, with their mails, in ONE transaction: one
+WAL fsync on SQLite, one commit on PostgreSQL, for the whole batch. Each request's future
+is resolved only after that commit has returned, so an acknowledged request is as durable
+as before; nothing waits on purpose to fill a batch (a lone request is committed at once).
+
+If a batch fails with an error about its data (e.g. an integrity error), it is rolled back
+and each of its requests is stored again in a transaction of its own: a bad request fails
+alone, never its batch-mates. An error of the database itself (OperationalError: down,
+locked, full) fails the whole batch at once, as it would fail each of its requests.
+"""
+
+import asyncio
+import logging
+import queue
+import threading
+from concurrent.futures import Future
+
+from sqlalchemy.exc import OperationalError
+
+from formservice import store
+
+log = logging.getLogger(__name__)
+
+
+class GroupCommit:
+    def __init__(self, engine, max_batch: int = 128):
+        self.engine = engine
+        self.max_batch = max_batch
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+
+    def start(self):
+        """Start the writer thread (requests submitted before wait for it)."""
+        with self._lock:
+            if self._thread is None and not self._stopped:
+                self._thread = threading.Thread(target=self._run, name="group-commit", daemon=True)
+                self._thread.start()
+
+    def stop(self, timeout: float = 30):
+        """Store what is queued, then end the writer thread; later submissions are refused."""
+        with self._lock:
+            if self._stopped:
+                return
+            self._stopped = True
+            self._queue.put(None)
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+
+    def submit(self, new: store.NewRequest) -> Future:
+        """Queue a request; the future's result is its id, once committed."""
+        future: Future = Future()
+        with self._lock:
+            if self._stopped:
+                raise RuntimeError("the group-commit writer has stopped")
+            self._queue.put((new, future))
+        return future
+
+    async def save(self, new: store.NewRequest) -> str:
+        """Store a request; returns its id when its transaction is committed."""
+        return await asyncio.wrap_future(self.submit(new))
+
+    def _run(self):
+        stopping = False
+        while not stopping:
+            item = self._queue.get()
+            batch = []
+            while item is not None:
+                new, future = item
+                if future.set_running_or_notify_cancel():  # a cancelled request is not stored
+                    batch.append(item)
+                if len(batch) >= self.max_batch:
+                    break
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+            else:
+                stopping = True  # None: stop() was called; everything queued before it is in `batch`
+            if batch:
+                self._commit(batch)
+
+    def _commit(self, batch):
+        try:
+            with self.engine.begin() as conn:
+                store.insert_requests(conn, [new for new, _ in batch])
+        except Exception as e:  # noqa: BLE001 - handed to the waiting requests
+            if len(batch) == 1 or isinstance(e, OperationalError):
+                for _, future in batch:
+                    future.set_exception(e)
+                return
+            log.warning("a batch of %d join requests failed (%s: %s); storing each alone",
+                        len(batch), type(e).__name__, str(e).splitlines()[0][:200])
+            for item in batch:
+                self._commit([item])
+            return
+        for new, future in batch:
+            future.set_result(new.id)
