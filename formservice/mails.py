@@ -12,6 +12,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from email.utils import format_datetime, parseaddr
+from functools import lru_cache
 
 from babel import Locale
 
@@ -24,6 +25,12 @@ CONFIRMATION = "confirmation"
 
 def _network_name(network, lang):
     return network.name.get(lang) or next(iter(network.name.values()))
+
+
+@lru_cache(maxsize=None)
+def _language_name(code, lang):
+    """The name of language `code` in language `lang` (e.g. "Engels"); a few pairs, looked up once."""
+    return Locale.parse(code).get_display_name(lang)
 
 
 def _answer_text(question, value, lang):
@@ -54,7 +61,7 @@ def notification(network, submission, request_id, applicant_lang, created_at, la
     name = _network_name(network, lang)
     subject = gettext(lang, N_("New request to join %(network)s"), network=name)
     intro = gettext(lang, N_("Someone has asked to join %(network)s through the website."), network=name)
-    language = Locale.parse(applicant_lang).get_display_name(lang)
+    language = _language_name(applicant_lang, lang)
     received = created_at.strftime("%Y-%m-%d %H:%M UTC")
     meta = [(gettext(lang, N_("Language of the applicant")), language),
             (gettext(lang, N_("Received")), received),

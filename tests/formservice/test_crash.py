@@ -44,7 +44,7 @@ def test_sigkill_under_load_loses_no_acknowledged_request(db, database_url, spaw
                     with lock:
                         failures.append(r.status_code)
 
-    threads = [threading.Thread(target=submit_forever, args=(n,)) for n in range(4)]
+    threads = [threading.Thread(target=submit_forever, args=(n,)) for n in range(8)]
     for t in threads:
         t.start()
     time.sleep(1.2)
