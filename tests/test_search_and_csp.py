@@ -73,6 +73,9 @@ def test_csp_violations_are_detected(browser, static_host):
     ("/zoeken/", "soez’n", "/blog/de-kracht-van-samenwerken/"),
     ("/zoeken/", "biopolymeren", "/blog/de-kracht-van-samenwerken/"),
     ("/en/search/", "brilliant", "/en/blog/the-power-of-collaboration/"),
+    # network pages are indexed too (their description, not their join form)
+    ("/zoeken/", "pilotfaciliteit", "/netwerken/suspacc/"),
+    ("/en/search/", "polyester", "/en/networks/suspacc/"),
 ])
 def test_search_finds_a_word_in_its_language(browser, static_host, path, query, expected):
     context, page, response, console = open_page(browser, static_host + path)
