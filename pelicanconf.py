@@ -66,8 +66,11 @@ JINJA_ENVIRONMENT = {
     # A misspelt variable is an error, not an empty string.
     "undefined": StrictUndefined,
 }
-# typogrify without "caps": it wraps SUSPACC/BERNN in <span class="caps">, which leaks into <title>.
-TYPOGRIFY = True
+# typogrify, applied by our Markdown reader (plugins/buildcheck) so that Pelican's content
+# cache keeps its result; Pelican's own pass (TYPOGRIFY) runs after the cache, on every build.
+# Without "caps": it wraps SUSPACC/BERNN in <span class="caps">, which leaks into <title>.
+TYPOGRIFY = False
+BUILDCHECK_TYPOGRIFY = True
 TYPOGRIFY_OMIT_FILTERS = ["caps", "smartypants"]
 TYPOGRIFY_IGNORE_TAGS = ["pre", "code", "script", "title"]
 

@@ -14,5 +14,6 @@ globals().update({k: v for k, v in vars(_base).items() if k.isupper()})
 SITEURL = os.environ.get("SITEURL", _base.SITE_ORIGIN)
 RELATIVE_URLS = False
 FORM_ENDPOINT = os.environ.get("FORM_ENDPOINT", "https://forms.knnadvies.nl/join/{slug}")
-LOAD_CONTENT_CACHE = False
+# A published build is always built from the sources, and leaves the development cache alone.
+CACHE_CONTENT = LOAD_CONTENT_CACHE = False
 PUBLISHING_SHOW_DRAFTS = False  # drafts and future-dated posts are not published

@@ -72,35 +72,63 @@ def _unique_lines(texts):
     return "\n".join(out) + "\n"
 
 
-def index_for_search(site):
-    """Pagefind: one index per language (it reads each page's <html lang>), in site/pagefind/."""
-    p = subprocess.run([sys.executable, "-m", "pagefind", "--site", str(site), "--silent"],
+def index_for_search(site, bundle=None):
+    """Pagefind: one index per language (it reads each page's <html lang>), in site/pagefind/
+    or in `bundle`."""
+    where = ["--output-path", str(bundle)] if bundle else []
+    p = subprocess.run([sys.executable, "-m", "pagefind", "--site", str(site), "--silent", *where],
                        capture_output=True, text=True)
     if p.returncode != 0:
         raise BuildFailed(f"pagefind: indexing failed:\n{p.stdout}{p.stderr}")
 
 
 STAMP = ".build-stamp"
+PENDING = "pending: "  # a stamp that starts so: the pages are new, finish_build() has yet to run
+SITEWIDE_LATER = ("pagefind", "sitemap.xml", "robots.txt", "_headers")  # what finish_build() renews
 
 
-def input_fingerprint(settings_file, settings, content, extra):
-    """What a build depends on: every setting, the pinned requirements, and the size and
-    modification time of every file under content/, the theme and the plugins."""
+def _fingerprint(settings_file, settings, extra, roots):
+    """A hash of every setting, the pinned requirements, the settings files, and the size
+    and modification time of every file under `roots`."""
     h = hashlib.sha256()
     h.update(repr(sorted((k, repr(v)) for k, v in settings.items() if k.isupper())).encode())
     h.update(repr(sorted((extra or {}).items())).encode())
-    roots = [Path(content), Path(settings["THEME"]), *(Path(settings_file).parent / p for p in settings["PLUGIN_PATHS"])]
     files = {*Path(settings_file).parent.glob("*.py"), ROOT / "requirements.txt"}
     for root in roots:
-        files.update(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+        files.update(p for p in Path(root).rglob("*") if p.is_file() and "__pycache__" not in p.parts)
     for f in sorted(files):
         st = f.stat()
         h.update(f"{f}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
     return h.hexdigest()
 
 
+def plugin_dirs(settings_file, settings):
+    return [Path(settings_file).parent / p for p in settings["PLUGIN_PATHS"]]
+
+
+def input_fingerprint(settings_file, settings, content, extra):
+    """What a build depends on: settings, requirements, content, theme and plugins."""
+    return _fingerprint(settings_file, settings, extra,
+                        [content, settings["THEME"], *plugin_dirs(settings_file, settings)])
+
+
+def keep_cache_if_valid(settings_file, settings, extra):
+    """Pelican's content cache (Markdown and typogrify results per file) is keyed by each
+    file's modification time only: a change of the settings or of the plugins' code would
+    leave stale pages in it. Empty it when those changed since it was filled."""
+    if not (settings["CACHE_CONTENT"] and settings["LOAD_CONTENT_CACHE"]):
+        return
+    cache = Path(settings["CACHE_PATH"])
+    fingerprint = _fingerprint(settings_file, settings, extra, plugin_dirs(settings_file, settings))
+    stamp = cache / STAMP
+    if cache.is_dir() and not (stamp.is_file() and stamp.read_text(encoding="utf-8") == fingerprint):
+        shutil.rmtree(cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(fingerprint, encoding="utf-8")
+
+
 def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None, cwd=ROOT,
-               extra=None, capture=True, force=False):
+               extra=None, capture=True, force=False, later=False):
     """Build every language into a fresh directory, then swap it in place of `output`.
 
     The languages are built by parallel Pelican processes into one tree. If any of them
@@ -109,6 +137,9 @@ def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None,
     capture=False their log is printed too. Raises BuildFailed with the problems.
     When nothing the build depends on changed since `output` was built, nothing is done
     (returns []) unless `force`.
+    With `later` (the editing loop), the new pages are swapped in as soon as Pelican wrote
+    them, beside the previous build's search index and sitewide files; finish_build() then
+    renews those. Until it has, the output does not count as up to date.
     """
     settings_file, output = Path(settings_file).resolve(), Path(output).resolve()
     content = Path(content).resolve() if content else Path(cwd) / "content"
@@ -118,6 +149,7 @@ def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None,
     stamp = output / STAMP
     if not force and stamp.is_file() and stamp.read_text(encoding="utf-8") == fingerprint:
         return []
+    keep_cache_if_valid(settings_file, settings, extra)
     output.parent.mkdir(parents=True, exist_ok=True)
     fresh = Path(tempfile.mkdtemp(prefix=".output-", dir=output.parent))
     with ThreadPoolExecutor(max_workers=len(langs)) as pool:
@@ -132,12 +164,15 @@ def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None,
         for r in results:
             sys.stdout.write(r.stdout)
             sys.stderr.write(r.stderr)
-    from publishing.sitewide import write_sitewide_files
-
     try:
-        write_sitewide_files(fresh, settings)
-        index_for_search(fresh)
-        (fresh / STAMP).write_text(fingerprint, encoding="utf-8")
+        if later:
+            for name in SITEWIDE_LATER:
+                if (output / name).exists() and not (fresh / name).exists():
+                    (output / name).rename(fresh / name)  # the old output goes away below
+            (fresh / STAMP).write_text(PENDING + fingerprint, encoding="utf-8")
+        else:
+            sitewide_and_search(fresh, settings)
+            (fresh / STAMP).write_text(fingerprint, encoding="utf-8")
     except BaseException:
         shutil.rmtree(fresh, ignore_errors=True)
         raise
@@ -150,6 +185,38 @@ def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None,
     if old:
         shutil.rmtree(old, ignore_errors=True)
     return results
+
+
+def sitewide_and_search(output, settings, bundle=None):
+    """The sitewide files (sitemap, robots, headers) and the search index, side by side:
+    Pagefind runs in its own process while this one parses the pages for the sitemap."""
+    from publishing.sitewide import write_sitewide_files
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        search = pool.submit(index_for_search, output, bundle)
+        write_sitewide_files(output, settings)
+        search.result()
+
+
+def finish_build(settings_file=DEV_SETTINGS, output=ROOT / "output"):
+    """The rest of a build_site(later=True): write the sitewide files (sitemap, robots,
+    headers) and a new search index, swap the index in, and mark the output up to date.
+    Returns False when there was nothing to finish."""
+    output = Path(output).resolve()
+    stamp = output / STAMP
+    text = stamp.read_text(encoding="utf-8") if stamp.is_file() else ""
+    if not text.startswith(PENDING):
+        return False
+    new, old = output / ".pagefind-new", output / ".pagefind-old"
+    for leftover in (new, old):
+        shutil.rmtree(leftover, ignore_errors=True)
+    sitewide_and_search(output, read_site_settings(Path(settings_file).resolve()), bundle=new)
+    if (output / "pagefind").exists():
+        (output / "pagefind").rename(old)
+    new.rename(output / "pagefind")
+    shutil.rmtree(old, ignore_errors=True)
+    stamp.write_text(text.removeprefix(PENDING), encoding="utf-8")
+    return True
 
 
 @task(help={"publish": "use publishconf.py (production URLs) instead of pelicanconf.py",
@@ -272,4 +339,4 @@ def livereload(c, port=PORT):
     """Build, serve at http://127.0.0.1:8000, rebuild on every change and refresh the browser."""
     from tools.livereload import LiveReload
 
-    sys.exit(LiveReload(ROOT, build_site, BuildFailed, host=HOST, port=port).run())
+    sys.exit(LiveReload(ROOT, build_site, BuildFailed, host=HOST, port=port, finish_build=finish_build).run())

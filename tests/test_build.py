@@ -124,7 +124,7 @@ def test_each_language_run_converts_only_its_own_language():
     post = ROOT / "content/blog/de-kracht-van-samenwerken.md"
     for run_lang, converted in (("nl", True), ("en", False)):
         settings = read_settings(str(ROOT / "pelicanconf.py"), override={"PATH": str(ROOT / "content")})
-        settings["LANG"] = run_lang
+        settings.update(LANG=run_lang, BUILDCHECK_TYPOGRIFY=False)
         content, metadata = CheckedMarkdownReader(settings).read(str(post))
         assert metadata["title"] == "De kracht van samenwerken"
         assert metadata["lang"] == "nl" and "Biocoöperatie" in str(metadata["summary"])
@@ -145,3 +145,90 @@ def test_nothing_is_rebuilt_when_nothing_changed(built_copy):
     assert len(build(built_copy)) == 2
     assert len(tasks.build_site(settings_file=built_copy / "publishconf.py", output=built_copy / "output",
                                 cwd=built_copy)) == 2  # other settings: another build
+
+
+def test_a_build_from_the_content_cache_equals_a_build_from_the_sources(built_copy):
+    """The reader's results (Markdown, typogrify) are cached per language; a forced build
+    that reads them from the cache writes exactly what a build from the sources wrote."""
+    cache = built_copy / "cache"
+    assert any(cache.rglob("*")), "the first build filled no content cache"
+    cold = snapshot(built_copy / "output")
+    build_seconds = tasks.build_site(settings_file=built_copy / "pelicanconf.py", output=built_copy / "output",
+                                     cwd=built_copy, force=True)
+    assert len(build_seconds) == 2
+    warm = snapshot(built_copy / "output")
+
+    def pages(files):  # Pagefind's own hashes may differ from one run to the next
+        return {name: digest for name, digest in files.items() if not name.startswith("pagefind/")}
+
+    assert pages(warm) == pages(cold) and len(pages(warm)) > 50
+    # typogrify's work is in the cached page: widont joins a paragraph's last two words
+    page = (built_copy / "output/blog/de-kracht-van-samenwerken/index.html").read_text(encoding="utf-8")
+    assert "&nbsp;" in page
+
+
+def test_the_content_cache_is_emptied_when_the_plugins_or_settings_change(built_copy):
+    cache = built_copy / "cache"
+    marker = cache / "nl" / "marker"
+    marker.write_text("x", encoding="utf-8")
+    assert build(built_copy) == [] and marker.exists()  # nothing changed: the cache stays
+    plugin = built_copy / "plugins/buildcheck/check.py"
+    plugin.write_text(plugin.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert len(build(built_copy)) == 2
+    assert not marker.exists(), "the plugins changed, but the content cache was kept"
+    marker.parent.mkdir(parents=True, exist_ok=True)
+    marker.write_text("x", encoding="utf-8")
+    post = built_copy / "content/blog/de-kracht-van-samenwerken.md"
+    post.write_text(post.read_text(encoding="utf-8") + "\nNog een alinea.\n", encoding="utf-8")
+    assert len(build(built_copy)) == 2
+    assert marker.exists(), "only content changed: Pelican's own check per file is enough"
+    settings = built_copy / "pelicanconf.py"
+    settings.write_text(settings.read_text(encoding="utf-8") + "\nDEFAULT_PAGINATION = 7\n", encoding="utf-8")
+    assert len(build(built_copy)) == 2
+    assert not marker.exists(), "the settings changed, but the content cache was kept"
+
+
+def test_typogrify_twice_is_refused_at_start_up(built_copy):
+    before = snapshot(built_copy / "output")
+    with pytest.raises(tasks.BuildFailed) as failed:
+        tasks.build_site(settings_file=built_copy / "pelicanconf.py", output=built_copy / "output", cwd=built_copy,
+                         extra={"TYPOGRIFY": "true"})
+    assert "buildcheck: BUILDCHECK_TYPOGRIFY and TYPOGRIFY are both on" in failed.value.errors
+    assert snapshot(built_copy / "output") == before
+
+
+def test_one_markdown_instance_reads_many_files_like_fresh_ones(tmp_path):
+    """The reader reuses one Markdown instance (reset in between): no state may leak from one
+    file into the next (footnotes, heading ids, abbreviations, metadata)."""
+    from pelican.readers import MarkdownReader
+    from pelican.settings import read_settings
+
+    from buildcheck.check import CheckedMarkdownReader
+
+    for i in range(3):
+        (tmp_path / f"p{i}.md").write_text(
+            f"title: Pagina {i}\nlang: nl\ntranslation_key: p{i}\nsummary: Over *HTML* {i}\n\n"
+            f"## Kop\n\nTekst{i} met een voetnoot[^1] en HTML.\n\n## Kop\n\n"
+            f"[^1]: Voetnoot {i}.\n" + ("\n*[HTML]: HyperText Markup Language\n" if i == 0 else ""),
+            encoding="utf-8")
+    files = sorted(tmp_path.glob("*.md")) + sorted((ROOT / "content").rglob("*.md"))
+
+    def settings():
+        s = read_settings(str(ROOT / "pelicanconf.py"), override={"PATH": str(ROOT / "content")})
+        s.update(LANG="nl", BUILDCHECK_TYPOGRIFY=False)
+        return s
+
+    shared = CheckedMarkdownReader(settings())
+    compared = 0
+    for path in files + files[::-1]:
+        content, metadata = shared.read(str(path))
+        if metadata["lang"] != "nl":
+            assert content == ""
+            continue
+        expected_content, expected_metadata = MarkdownReader(settings()).read(str(path))
+        assert content == expected_content, path
+        assert metadata == expected_metadata, path
+        compared += 1
+    assert compared >= 8
+    first = shared.read(str(tmp_path / "p0.md"))[0]
+    assert "<abbr" in first and "<abbr" not in shared.read(str(tmp_path / "p1.md"))[0]

@@ -5,6 +5,7 @@ and tells the page over Server-Sent Events; output/ never contains the script.
 What is tested is the watcher and the server, over HTTP on 127.0.0.1; not a browser."""
 
 import http.client
+import gzip
 import io
 import json
 import queue
@@ -64,7 +65,8 @@ class Events:
 def live(tmp_path_factory):
     root = copy_site(tmp_path_factory.mktemp("live") / "site")
     log = io.StringIO()
-    lr = LiveReload(root, tasks.build_site, tasks.BuildFailed, port=free_port(), out=log, debounce_ms=200)
+    lr = LiveReload(root, tasks.build_site, tasks.BuildFailed, port=free_port(), out=log, debounce_ms=200,
+                    finish_build=tasks.finish_build)
     lr.start()
     lr.log = log
     yield lr
@@ -100,6 +102,33 @@ def test_a_template_change_rebuilds_and_tells_the_page(live, events):
     assert events.next()[0] == "reload"
     assert live.rebuilder.generation == generation + 1
     assert "lr-theme-marker" in (live.root / "output/index.html").read_text(encoding="utf-8")
+
+
+def indexed_text(output):
+    """The text of every page in the Pagefind index (its fragments are gzipped JSON)."""
+    return b"".join(gzip.decompress(f.read_bytes()) for f in (output / "pagefind/fragment").glob("*.pf_fragment"))
+
+
+def test_the_page_comes_first_then_the_search_index_and_sitemap(live, events):
+    """A rebuild swaps the new pages in and reloads the browser first; the search index
+    and the sitemap of the previous build serve until finish_build() has renewed them."""
+    post = live.root / "content/blog/de-kracht-van-samenwerken.md"
+    before = (live.root / "output/sitemap.xml").read_bytes()
+    edit(post, "Laat ik voorop stellen", "Zoekmarkering laat ik voorop stellen")
+    assert events.next()[0] == "reload"
+    page = (live.root / "output/blog/de-kracht-van-samenwerken/index.html").read_text(encoding="utf-8")
+    assert "Zoekmarkering" in page
+    stamp = live.root / "output" / tasks.STAMP
+    deadline = time.monotonic() + 60
+    while stamp.read_text(encoding="utf-8").startswith(tasks.PENDING):
+        assert (live.root / "output/pagefind/pagefind.js").exists(), "no search index while it is renewed"
+        assert time.monotonic() < deadline, "the search index was not renewed within 60 s"
+        time.sleep(0.1)
+    assert b"Zoekmarkering" in indexed_text(live.root / "output")
+    assert (live.root / "output/sitemap.xml").read_bytes() == before  # same pages, same sitemap
+    assert "search index and sitemap renewed" in live.log.getvalue()
+    assert tasks.build_site(settings_file=live.root / "pelicanconf.py", output=live.root / "output",
+                            cwd=live.root) == [], "a finished build is up to date"
 
 
 def test_a_plugin_change_rebuilds_with_the_changed_plugin(live, events):

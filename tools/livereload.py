@@ -1,6 +1,7 @@
 """``invoke livereload``: build, serve output/, rebuild on every change, refresh the browser.
 
-    lr = LiveReload(root, build_site=tasks.build_site, build_failed=tasks.BuildFailed, port=8000)
+    lr = LiveReload(root, build_site=tasks.build_site, build_failed=tasks.BuildFailed, port=8000,
+                    finish_build=tasks.finish_build)
     lr.start()   # first build, then the server and the watcher run in threads
     ...
     lr.stop()
@@ -143,11 +144,15 @@ def one_line_errors(text, root):
 class Rebuilder:
     """Runs the build and tells whoever waits (the SSE clients, the tests) how it went."""
 
-    def __init__(self, root, build_site, build_failed, settings_file=None, output=None, out=sys.stdout):
+    def __init__(self, root, build_site, build_failed, settings_file=None, output=None, out=sys.stdout,
+                 finish_build=None):
         self.root = Path(root).resolve()
         self.settings_file = Path(settings_file or self.root / "pelicanconf.py")
         self.output = Path(output or self.root / "output")
         self.build_site = build_site
+        # With finish_build, the pages are swapped in (and the browsers reloaded) first; the
+        # search index and the sitemap are renewed after that (tasks.build_site(later=True)).
+        self.finish_build = finish_build
         self.build_failed = build_failed
         self.out = out
         self.server_id = uuid.uuid4().hex[:8]
@@ -183,7 +188,8 @@ class Rebuilder:
             if errors is None:
                 try:
                     reload_changed_modules(changes)
-                    self.build_site(settings_file=self.settings_file, output=self.output, cwd=self.root)
+                    later = {"later": True} if self.finish_build else {}
+                    self.build_site(settings_file=self.settings_file, output=self.output, cwd=self.root, **later)
                 except self.build_failed as e:
                     self.last_log = e.errors
                     errors = one_line_errors(e.errors, self.root)
@@ -198,15 +204,25 @@ class Rebuilder:
                     self.failures += 1
                     self.last_errors = errors
                 self.changed.notify_all()
-        if errors is None:
-            self._say(f"rebuilt in {seconds:.1f} s" + (f" ({what})" if what else ""))
-            return True
+            if errors is None:
+                self._say(f"rebuilt in {seconds:.1f} s" + (f" ({what})" if what else ""))
+                if self.finish_build:
+                    self._finish(started)
+                return True
         self._say(f"rebuild FAILED in {seconds:.1f} s" + (f" ({what})" if what else "")
                   + "; still serving the previous build:")
         for line in errors:
             self._say(f"  {line}")
         self._say("  (the whole log: invoke build)")
         return False
+
+    def _finish(self, started):
+        try:
+            self.finish_build(settings_file=self.settings_file, output=self.output)
+        except Exception as e:  # noqa: BLE001 (report, keep serving: the pages are new already)
+            self._say(f"  search index and sitemap: FAILED ({type(e).__name__}: {e})".replace("\n", " "))
+        else:
+            self._say(f"  search index and sitemap renewed ({time.monotonic() - started:.1f} s in all)")
 
     def wait(self, generation, failures, timeout):
         """Wait until a build after (generation, failures) finished; return the new pair."""
@@ -381,9 +397,9 @@ class LiveReload:
     """The first build, the development server, the watcher and the rebuild loop."""
 
     def __init__(self, root, build_site, build_failed, host="127.0.0.1", port=8000, settings_file=None,
-                 output=None, out=sys.stdout, debounce_ms=300):
+                 output=None, out=sys.stdout, debounce_ms=300, finish_build=None):
         self.root = Path(root).resolve()
-        self.rebuilder = Rebuilder(self.root, build_site, build_failed, settings_file, output, out)
+        self.rebuilder = Rebuilder(self.root, build_site, build_failed, settings_file, output, out, finish_build)
         self.host, self.port = host, port
         self.out = out
         self.watcher = Watcher(self.root, debounce_ms)

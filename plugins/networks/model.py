@@ -311,6 +311,23 @@ def _construct(loader, node, doc, path, problems, depth=0):
     return loader.construct_object(node, deep=True)
 
 
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_EMPTY = object()
+
+
+def _parse(text, doc, loader_class):
+    """(data, problems) of one YAML document; raises yaml.YAMLError."""
+    loader = loader_class(text)
+    problems = []
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return _EMPTY, []
+        return _construct(loader, node, doc, (), problems), problems
+    finally:
+        loader.dispose()
+
+
 def _read(path, shown):
     """(doc or None, problems) for one file: YAML syntax and duplicate keys."""
     doc = _Doc(path, shown)
@@ -320,27 +337,28 @@ def _read(path, shown):
         return None, [Problem(shown, 1, 1, "file", f"not UTF-8 text ({e.reason} at byte {e.start})")]
     except OSError as e:
         return None, [Problem(shown, 1, 1, "file", f"cannot be read: {e.strerror}")]
-    problems = []
-    loader = yaml.SafeLoader(text)
     try:
-        node = loader.get_single_node()
-        if node is None:
-            return None, [Problem(shown, 1, 1, "(file)", "the file is empty")]
-        doc.data = _construct(loader, node, doc, (), problems)
-    except yaml.MarkedYAMLError as e:
-        mark = e.problem_mark or e.context_mark
-        message = e.problem or "invalid YAML"
-        if e.context:  # "while parsing a block mapping (line 3), expected <block end>, but found ..."
-            where = ""
-            if e.context_mark and mark and e.context_mark.line != mark.line:
-                where = f" (line {e.context_mark.line + 1})"
-            message = f"{e.context}{where}, {message}"
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        return None, [Problem(shown, line, col, "yaml", message)]
-    except yaml.YAMLError as e:
-        return None, [Problem(shown, 1, 1, "yaml", str(e))]
-    finally:
-        loader.dispose()
+        # libyaml parses about ten times faster; a file it rejects is parsed again by the
+        # pure-Python parser, whose messages the editors see (one wording everywhere).
+        doc.data, problems = _parse(text, doc, _FAST_LOADER)
+    except yaml.YAMLError:
+        doc = _Doc(path, shown)
+        try:
+            doc.data, problems = _parse(text, doc, yaml.SafeLoader)
+        except yaml.MarkedYAMLError as e:
+            mark = e.problem_mark or e.context_mark
+            message = e.problem or "invalid YAML"
+            if e.context:  # "while parsing a block mapping (line 3), expected <block end>, but found ..."
+                where = ""
+                if e.context_mark and mark and e.context_mark.line != mark.line:
+                    where = f" (line {e.context_mark.line + 1})"
+                message = f"{e.context}{where}, {message}"
+            line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+            return None, [Problem(shown, line, col, "yaml", message)]
+        except yaml.YAMLError as e:
+            return None, [Problem(shown, 1, 1, "yaml", str(e))]
+    if doc.data is _EMPTY:
+        return None, [Problem(shown, 1, 1, "(file)", "the file is empty")]
     if not isinstance(doc.data, dict):
         line, col = doc.at(())
         return None, problems + [Problem(shown, line, col, "(file)",

@@ -28,6 +28,7 @@ from markupsafe import Markup
 from pelican import signals
 from pelican.generators import Generator
 
+from buildcheck.check import typogrifier
 from buildcheck.problem import Problem
 
 from .model import NetworkErrors, did_you_mean, is_http_url, load_networks, shown_path
@@ -118,14 +119,7 @@ def markdown_renderer(settings):
     # The meta extension would eat a first line such as "Doel: ..." as metadata.
     config["extensions"] = [e for e in extensions if e not in ("markdown.extensions.meta", "meta")]
     md = Markdown(**config)
-    typogrify = None
-    if settings.get("TYPOGRIFY"):
-        from typogrify.filters import typogrify as _typogrify  # noqa: PLC0415  (optional, like in Pelican)
-
-        omit = dict.fromkeys(list(settings.get("TYPOGRIFY_OMIT_FILTERS", [])) + ["caps"], False)
-
-        def typogrify(html):
-            return _typogrify(html, settings.get("TYPOGRIFY_IGNORE_TAGS", []), **omit)
+    typogrify = typogrifier(settings, omit=["caps"])
 
     def render(text):
         md.reset()

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from babel import Locale
 from babel.core import get_global
 
+from jinja2 import FileSystemBytecodeCache
 from pelican import signals
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,12 @@ def generator_init(generator):
     locales = {code: og_locale(code) for code in s.get("LANGUAGES", {s["DEFAULT_LANG"]: None})}
     generator.env.filters["og_locale"] = locales.__getitem__
     generator.env.filters["person"] = lambda name: {"@type": "Person", "name": name}
+    if s.get("CACHE_CONTENT") and s.get("LOAD_CONTENT_CACHE"):
+        # Compiled templates are kept beside the content cache, so that a build does not
+        # compile every template again (Jinja compares each template's source first).
+        path = os.path.join(s["CACHE_PATH"], "templates")
+        os.makedirs(path, exist_ok=True)
+        generator.env.bytecode_cache = FileSystemBytecodeCache(path)
 
 
 def finalized(pelican):
