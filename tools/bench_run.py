@@ -13,6 +13,9 @@ spec["kind"] is
              its own peak RSS is known; the reported peak is the SUM of the language
              processes' peaks plus this driver's own (an upper bound of the memory the
              build needs at once: the language runs overlap).
+             With spec["later"] (the editing loop, as `invoke livereload` builds):
+             build_site(later=True), whose end is reported as "page_seconds" (the new
+             pages are in place), then finish_build() (sitemap, search index).
   "plain" -- `python -m pelican <content> -o <output> -s <settings>`: a single process;
              its peak RSS is RUSAGE_CHILDREN's ru_maxrss of this wrapper.
 """
@@ -94,13 +97,18 @@ def build_site(spec):
                 search_times.append(time.perf_counter() - t)
 
         setattr(tasks, search_name, timed)
+    later = {"later": True} if spec.get("later") else {}
     start = time.perf_counter()
     try:
         tasks.build_site(settings_file=spec["settings"], output=output, cwd=spec["cwd"], capture=True,
-                         force=spec.get("force", False))
+                         force=spec.get("force", False), **later)
+        build_seconds = time.perf_counter() - start
+        if later:  # the editing loop: the page is there now; then the search index and sitemap
+            result["page_seconds"] = build_seconds
+            tasks.finish_build(settings_file=spec["settings"], output=output)
+            build_seconds = time.perf_counter() - start
     except tasks.BuildFailed as e:
         return dict(result, ok=False, error=e.errors[-4000:], seconds=time.perf_counter() - start)
-    build_seconds = time.perf_counter() - start
     result["build_seconds"] = build_seconds
     if search_times:
         result["search"] = f"included: build_site runs tasks.{search_name}()"
