@@ -976,6 +976,7 @@ def form_service(work, quick, report):
     else:
         notes.append("PostgreSQL: not measured (no server binaries in /usr/lib/postgresql/*/bin)")
     sqlite_32 = None
+    load_before = os.getloadavg()[0]
     for label, kind in databases:
         try:
             with contextlib.ExitStack() as stack:
@@ -1013,13 +1014,17 @@ def form_service(work, quick, report):
         except Exception as e:  # noqa: BLE001
             notes.append(f"{label}: not measured: {type(e).__name__}: {str(e)[-500:]}")
             log(f"[form] {label}: not measured: {e}")
-    notes.append("`formservice serve` (one uvicorn process, outbox worker off: no SMTP) with the rate limit "
-                 "off; the load generator (tools/bench_load.py: keep-alive HTTP/1.1 on asyncio, ~0.3 ms CPU per "
-                 "request) is a second process on the same 2 cores; valid JSON join requests spread over 20 "
-                 "networks; 'lost' = acknowledged (201) but not in join_requests")
+    notes.append("`formservice serve` (one uvicorn process; its group-commit thread stores the requests pending "
+                 "at each moment in one transaction, acknowledged after the commit; outbox worker off: no SMTP) "
+                 "with the rate limit off; the load generator (tools/bench_load.py: keep-alive HTTP/1.1 on "
+                 "asyncio, ~0.3 ms CPU per request) is a second process on the same 2 cores; valid JSON join "
+                 "requests spread over 20 networks; 'lost' = acknowledged (201) but not in join_requests")
     notes.append("server CPU ms/req = the service process's CPU time during the level / requests: with one "
                  "process (one GIL), 1,000 / that is its ceiling in req/s")
     notes.append(f"each level: a fixed number of requests, at most {FORM_SECONDS} s")
+    notes.append(f"1-minute load average before / after this section: {load_before:.1f} / {os.getloadavg()[0]:.1f} "
+                 f"on {os.cpu_count()} cores (the service and the load generator account for about 2; the rest "
+                 "is other work on the machine, which takes CPU from both)")
     report.add("Form service (join requests)", ["database", "clients", "sent", "acknowledged", "req/s",
                                                 "p50 ms", "p99 ms", "errors", "lost", "server CPU ms/req"],
                rows, notes)
