@@ -7,7 +7,7 @@
   plus the pages the site deliberately links from nowhere);
 * the page-weight checker flags a page that loads something from another host (the
   request is aborted in the browser, never sent);
-* Lighthouse (mobile): 100 in every category on the tiny site's home, post and network
+* Lighthouse (mobile): 100 in every category on the tiny site's home, post, network and thank-you
   pages, and no request to another host;
 * the load generator's counting, and (when the form service is there) that every
   acknowledged join request is found in the database.
@@ -236,7 +236,7 @@ def test_gzip_sizes_and_kinds():
 # --- Lighthouse --------------------------------------------------------------------------
 
 @pytest.mark.browser
-@pytest.mark.parametrize("which", ["home", "post", "network"])
+@pytest.mark.parametrize("which", ["home", "post", "network", "thank-you"])
 def test_lighthouse_scores_100_in_every_category(tiny_site, tmp_path, which):
     """Mobile Lighthouse, 100 in each of the four categories, no request to another host.
 

@@ -187,8 +187,15 @@ def test_sitemap_lists_every_page_once_with_its_alternates(site, docs):
     assert len(locs) == len(set(locs))
     paths = {urlsplit(loc).path for loc in locs}
     expected = {url_of(site, p) for p, doc in docs.items()
-                if p.name != "404.html" and not doc.xpath("//meta[@name='robots'][@content='noindex']")}
+                if p.name != "404.html" and not doc.xpath("//meta[@name='robots'][@content='noindex']")
+                and doc.get("data-sitemap") != "exclude"}
     assert paths == expected
+    # the join form's thank-you pages are crawlable (Lighthouse's SEO audit) but not listed
+    for path in ("/bedankt/", "/en/thank-you/"):
+        page = docs[file_of(site, path)]
+        assert page.get("data-sitemap") == "exclude" and not page.xpath("//meta[@name='robots']")
+        assert path not in paths
+    assert not any("/drafts/" in p for p in paths)
     for u in root.iter(f"{SM}url"):
         path = urlsplit(u.findtext(f"{SM}loc")).path
         listed = {link.get("hreflang"): urlsplit(link.get("href")).path for link in u.iter(f"{XHTML}link")}

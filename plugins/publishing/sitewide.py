@@ -38,7 +38,7 @@ def write_sitemap(output, site_origin):
         raw = page.read_bytes()
         end = raw.find(b"</head>")
         doc = lxml.html.fromstring(raw[: end + 7] + b"</html>" if end != -1 else raw)
-        if doc.xpath("//meta[@name='robots'][contains(@content, 'noindex')]"):
+        if doc.xpath("/html[@data-sitemap='exclude'] | //meta[@name='robots'][contains(@content, 'noindex')]"):
             continue
         here = page_url(output, page)
         url = ET.SubElement(urlset, f"{{{SM}}}url")
