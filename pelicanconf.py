@@ -102,6 +102,7 @@ CONTACT_EMAIL = "info@knnadvies.nl"
 CACHE_CONTENT = True
 LOAD_CONTENT_CACHE = True
 CACHE_PATH = "cache"  # the languages plugin keeps one cache per language below it
+GZIP_CACHE = False  # a few MB more on disk; each build spares compressing it all again
 DELETE_OUTPUT_DIRECTORY = False  # the build task writes into a fresh directory, then swaps
 RELATIVE_URLS = False
 

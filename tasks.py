@@ -182,7 +182,7 @@ def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None,
         old = Path(tempfile.mkdtemp(prefix=".output-old-", dir=output.parent))
         output.rename(old / "output")
     fresh.rename(output)
-    if old:
+    if old and not later:  # later: finish_build() deletes it, after the browser has the new page
         shutil.rmtree(old, ignore_errors=True)
     return results
 
@@ -208,7 +208,7 @@ def finish_build(settings_file=DEV_SETTINGS, output=ROOT / "output"):
     if not text.startswith(PENDING):
         return False
     new, old = output / ".pagefind-new", output / ".pagefind-old"
-    for leftover in (new, old):
+    for leftover in (new, old, *output.parent.glob(".output-old-*")):
         shutil.rmtree(leftover, ignore_errors=True)
     sitewide_and_search(output, read_site_settings(Path(settings_file).resolve()), bundle=new)
     if (output / "pagefind").exists():

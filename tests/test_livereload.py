@@ -125,6 +125,7 @@ def test_the_page_comes_first_then_the_search_index_and_sitemap(live, events):
         assert time.monotonic() < deadline, "the search index was not renewed within 60 s"
         time.sleep(0.1)
     assert b"Zoekmarkering" in indexed_text(live.root / "output")
+    assert not list(live.root.glob(".output-old-*")), "the previous output was not removed"
     assert (live.root / "output/sitemap.xml").read_bytes() == before  # same pages, same sitemap
     assert "search index and sitemap renewed" in live.log.getvalue()
     assert tasks.build_site(settings_file=live.root / "pelicanconf.py", output=live.root / "output",
