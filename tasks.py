@@ -10,7 +10,9 @@
 """
 
 import hashlib
+import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -85,6 +87,8 @@ def index_for_search(site, bundle=None):
 STAMP = ".build-stamp"
 PENDING = "pending: "  # a stamp that starts so: the pages are new, finish_build() has yet to run
 SITEWIDE_LATER = ("pagefind", "sitemap.xml", "robots.txt", "_headers")  # what finish_build() renews
+LANGUAGE_STAMPS = ".build-languages"  # JSON: what each language's pages were built from
+_LANG_LINE = re.compile(rb"^lang:[ \t]*(\S+)[ \t]*$", re.MULTILINE | re.IGNORECASE)
 
 
 def _fingerprint(settings_file, settings, extra, roots):
@@ -112,6 +116,46 @@ def input_fingerprint(settings_file, settings, content, extra):
                         [content, settings["THEME"], *plugin_dirs(settings_file, settings)])
 
 
+def language_fingerprints(settings_file, settings, content, extra, langs):
+    """{lang: hash of what that language's Pelican run reads}. A run converts only its own
+    language's Markdown; of a file in another language it reads just the metadata header
+    (plugins/buildcheck), so a change below another language's header cannot change its
+    pages. Everything else (settings, theme, plugins, networks, images, a file whose
+    language is unclear) counts for every language."""
+    shared = _fingerprint(settings_file, settings, extra, [settings["THEME"], *plugin_dirs(settings_file, settings)])
+    hashes = {lang: hashlib.sha256(shared.encode()) for lang in langs}
+    for f in sorted(p for p in Path(content).rglob("*") if p.is_file()):
+        st = f.stat()
+        whole = f"{f}\0{st.st_size}\0{st.st_mtime_ns}\n".encode()
+        lang = None
+        if f.suffix in (".md", ".markdown", ".mkd", ".mdown"):
+            raw = f.read_bytes()
+            blank = re.search(rb"\n[ \t]*\n", raw)
+            header = raw[: blank.start() + 1] if blank else raw
+            found = _LANG_LINE.search(header)
+            lang = found.group(1).decode() if found else None
+            header_only = f"{f}\0".encode() + hashlib.sha256(header).digest()
+        for code, h in hashes.items():
+            h.update(whole if lang in (None, code) or lang not in hashes else header_only)
+    return {lang: h.hexdigest() for lang, h in hashes.items()}
+
+
+def _move_unchanged_language(lang, settings, output, fresh):
+    """Move the pages of `lang`, which need no new run, from the previous output into the
+    fresh one. A non-primary language's pages are all under its prefix; the primary
+    language's are everything else (the sitewide files are made anew or carried over)."""
+    prefixes = {code: cfg["prefix"] for code, cfg in settings["LANGUAGES"].items()}
+    if prefixes[lang]:
+        if (output / prefixes[lang]).exists():
+            (fresh / prefixes[lang]).parent.mkdir(parents=True, exist_ok=True)
+            (output / prefixes[lang]).rename(fresh / prefixes[lang])
+        return
+    others = {Path(p).parts[0] for code, p in prefixes.items() if p}
+    for entry in output.iterdir():
+        if entry.name not in others | {STAMP, LANGUAGE_STAMPS, *SITEWIDE_LATER}:
+            entry.rename(fresh / entry.name)
+
+
 def keep_cache_if_valid(settings_file, settings, extra):
     """Pelican's content cache (Markdown and typogrify results per file) is keyed by each
     file's modification time only: a change of the settings or of the plugins' code would
@@ -136,7 +180,8 @@ def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None,
     `extra` maps setting names to JSON values (Pelican's -e). Returns the runs; with
     capture=False their log is printed too. Raises BuildFailed with the problems.
     When nothing the build depends on changed since `output` was built, nothing is done
-    (returns []) unless `force`.
+    (returns []) unless `force`; a language whose inputs did not change (see
+    language_fingerprints) is not run again: its pages move over from `output`.
     With `later` (the editing loop), the new pages are swapped in as soon as Pelican wrote
     them, beside the previous build's search index and sitewide files; finish_build() then
     renews those. Until it has, the output does not count as up to date.
@@ -150,16 +195,26 @@ def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None,
     if not force and stamp.is_file() and stamp.read_text(encoding="utf-8") == fingerprint:
         return []
     keep_cache_if_valid(settings_file, settings, extra)
+    per_language = language_fingerprints(settings_file, settings, content, extra, langs)
+    try:
+        built_from = json.loads((output / LANGUAGE_STAMPS).read_text(encoding="utf-8")) if not force else {}
+    except (OSError, ValueError):
+        built_from = {}
+    todo = [lang for lang in langs if built_from.get(lang) != per_language[lang]]
     output.parent.mkdir(parents=True, exist_ok=True)
     fresh = Path(tempfile.mkdtemp(prefix=".output-", dir=output.parent))
-    with ThreadPoolExecutor(max_workers=len(langs)) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, len(todo))) as pool:
         results = list(pool.map(
             lambda lang: LanguageRun(lang, *_run(pelican_command(settings_file, content, fresh, lang, extra), cwd)),
-            langs))
+            todo))
     failed = [r for r in results if r.returncode != 0]
     if failed:
         shutil.rmtree(fresh, ignore_errors=True)
         raise BuildFailed(_unique_lines([r.stderr for r in failed] + [r.stdout for r in failed]))
+    for lang in langs:
+        if lang not in todo:
+            _move_unchanged_language(lang, settings, output, fresh)
+    (fresh / LANGUAGE_STAMPS).write_text(json.dumps(per_language), encoding="utf-8")
     if not capture:
         for r in results:
             sys.stdout.write(r.stdout)

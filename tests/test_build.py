@@ -137,9 +137,31 @@ def test_nothing_is_rebuilt_when_nothing_changed(built_copy):
     assert snapshot(built_copy / "output") == before
     post = built_copy / "content/blog/de-kracht-van-samenwerken.md"
     post.write_text(post.read_text(encoding="utf-8") + "\nBewerkingsmarkering.\n", encoding="utf-8")
-    assert len(build(built_copy)) == 2  # one run per language
+    # Below its header, a Dutch file matters to the Dutch run only: English is not built again.
+    english = {k: v for k, v in before.items() if k.startswith("en/")}
+    assert [r.lang for r in build(built_copy)] == ["nl"]
     assert "Bewerkingsmarkering." in (built_copy / "output/blog/de-kracht-van-samenwerken/index.html").read_text(
         encoding="utf-8")
+    after = snapshot(built_copy / "output")
+    assert {k: v for k, v in after.items() if k.startswith("en/")} == english
+    assert build(built_copy) == []
+    # A header is read by every language: the English post's new address reaches the Dutch page.
+    en_post = built_copy / "content/blog/the-power-of-collaboration.md"
+    en_post.write_text(en_post.read_text(encoding="utf-8").replace(
+        "slug: the-power-of-collaboration", "slug: the-strength-of-collaboration"), encoding="utf-8")
+    assert sorted(r.lang for r in build(built_copy)) == ["en", "nl"]
+    dutch = (built_copy / "output/blog/de-kracht-van-samenwerken/index.html").read_text(encoding="utf-8")
+    assert 'hreflang="en" href="/en/blog/the-strength-of-collaboration/"' in dutch
+    assert not (built_copy / "output/en/blog/the-power-of-collaboration").exists()
+    # An English body change: the Dutch pages move over from the previous output as they were.
+    before = snapshot(built_copy / "output")
+    en_post.write_text(en_post.read_text(encoding="utf-8") + "\nEnglishEditMarker.\n", encoding="utf-8")
+    assert [r.lang for r in build(built_copy)] == ["en"]
+    after = snapshot(built_copy / "output")
+    assert {k: v for k, v in after.items() if not k.startswith(("en/", "pagefind/", "."))} == \
+           {k: v for k, v in before.items() if not k.startswith(("en/", "pagefind/", "."))}
+    assert "EnglishEditMarker." in (built_copy / "output/en/blog/the-strength-of-collaboration/index.html"
+                                      ).read_text(encoding="utf-8")
     template = built_copy / "theme/templates/base.html"
     template.write_text(template.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     assert len(build(built_copy)) == 2
@@ -180,7 +202,7 @@ def test_the_content_cache_is_emptied_when_the_plugins_or_settings_change(built_
     marker.write_text("x", encoding="utf-8")
     post = built_copy / "content/blog/de-kracht-van-samenwerken.md"
     post.write_text(post.read_text(encoding="utf-8") + "\nNog een alinea.\n", encoding="utf-8")
-    assert len(build(built_copy)) == 2
+    assert len(build(built_copy)) == 1  # the Dutch run
     assert marker.exists(), "only content changed: Pelican's own check per file is enough"
     settings = built_copy / "pelicanconf.py"
     settings.write_text(settings.read_text(encoding="utf-8") + "\nDEFAULT_PAGINATION = 7\n", encoding="utf-8")
