@@ -74,18 +74,38 @@ def _unique_lines(texts):
     return "\n".join(out) + "\n"
 
 
-def index_for_search(site, bundle=None):
-    """Pagefind: one index per language (it reads each page's <html lang>), in site/pagefind/
-    or in `bundle`."""
-    where = ["--output-path", str(bundle)] if bundle else []
-    p = subprocess.run([sys.executable, "-m", "pagefind", "--site", str(site), "--silent", *where],
-                       capture_output=True, text=True)
-    if p.returncode != 0:
-        raise BuildFailed(f"pagefind: indexing failed:\n{p.stdout}{p.stderr}")
+def search_glob(site, settings, lang):
+    """Pagefind's --glob for the pages of one language: under its prefix, or, for the
+    primary language, everything but the other languages' prefixes."""
+    prefixes = {code: cfg["prefix"] for code, cfg in settings["LANGUAGES"].items()}
+    if prefixes[lang]:
+        return f"{prefixes[lang]}/**/*.html"
+    others = {Path(p).parts[0] for p in prefixes.values() if p} | {"pagefind"}
+    dirs = sorted(e.name for e in Path(site).iterdir()
+                  if e.is_dir() and e.name not in others and not e.name.startswith("."))
+    return "{" + ",".join(["*.html", *(f"{d}/**/*.html" for d in dirs)]) + "}"
+
+
+def index_for_search(site, settings, langs=None, bundle=None):
+    """Pagefind, one process and one index per language, side by side (both cores), into
+    site/pagefind/<lang>/ or `bundle`/<lang>/; `langs`: only these languages."""
+    root = Path(bundle) if bundle else Path(site) / "pagefind"
+
+    def one(lang):
+        return subprocess.run([sys.executable, "-m", "pagefind", "--site", str(site), "--silent",
+                               "--glob", search_glob(site, settings, lang), "--output-path", str(root / lang)],
+                              capture_output=True, text=True)
+
+    langs = list(settings["LANGUAGES"]) if langs is None else langs
+    with ThreadPoolExecutor(max_workers=max(1, len(langs))) as pool:
+        runs = list(pool.map(one, langs))
+    failed = [f"{lang}: {p.stdout}{p.stderr}" for lang, p in zip(langs, runs) if p.returncode != 0]
+    if failed:
+        raise BuildFailed("pagefind: indexing failed:\n" + "\n".join(failed))
 
 
 STAMP = ".build-stamp"
-PENDING = "pending: "  # a stamp that starts so: the pages are new, finish_build() has yet to run
+PENDING = "pending "  # "pending nl,en: <fingerprint>": new pages; finish_build() must index these languages
 SITEWIDE_LATER = ("pagefind", "sitemap.xml", "robots.txt", "_headers")  # what finish_build() renews
 LANGUAGE_STAMPS = ".build-languages"  # JSON: what each language's pages were built from
 _LANG_LINE = re.compile(rb"^lang:[ \t]*(\S+)[ \t]*$", re.MULTILINE | re.IGNORECASE)
@@ -224,7 +244,8 @@ def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None,
             for name in SITEWIDE_LATER:
                 if (output / name).exists() and not (fresh / name).exists():
                     (output / name).rename(fresh / name)  # the old output goes away below
-            (fresh / STAMP).write_text(PENDING + fingerprint, encoding="utf-8")
+            pending = [lang for lang in langs if lang in todo or lang in _pending_languages(output)]
+            (fresh / STAMP).write_text(f"{PENDING}{','.join(pending)}: {fingerprint}", encoding="utf-8")
         else:
             sitewide_and_search(fresh, settings)
             (fresh / STAMP).write_text(fingerprint, encoding="utf-8")
@@ -242,35 +263,48 @@ def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None,
     return results
 
 
-def sitewide_and_search(output, settings, bundle=None):
+def sitewide_and_search(output, settings, langs=None, bundle=None):
     """The sitewide files (sitemap, robots, headers) and the search index, side by side:
-    Pagefind runs in its own process while this one parses the pages for the sitemap."""
+    Pagefind runs in its own processes while this one parses the pages for the sitemap."""
     from publishing.sitewide import write_sitewide_files
 
     with ThreadPoolExecutor(max_workers=1) as pool:
-        search = pool.submit(index_for_search, output, bundle)
+        search = pool.submit(index_for_search, output, settings, langs, bundle)
         write_sitewide_files(output, settings)
         search.result()
 
 
+def _pending_languages(output):
+    """The languages whose search index a build_site(later=True) left to finish_build()."""
+    stamp = Path(output) / STAMP
+    text = stamp.read_text(encoding="utf-8") if stamp.is_file() else ""
+    return [code for code in text[len(PENDING):].split(": ", 1)[0].split(",") if code] \
+        if text.startswith(PENDING) else []
+
+
 def finish_build(settings_file=DEV_SETTINGS, output=ROOT / "output"):
     """The rest of a build_site(later=True): write the sitewide files (sitemap, robots,
-    headers) and a new search index, swap the index in, and mark the output up to date.
-    Returns False when there was nothing to finish."""
+    headers), index the rebuilt languages for search and swap their indexes in, and mark
+    the output up to date. Returns False when there was nothing to finish."""
     output = Path(output).resolve()
     stamp = output / STAMP
     text = stamp.read_text(encoding="utf-8") if stamp.is_file() else ""
     if not text.startswith(PENDING):
         return False
+    langs = _pending_languages(output)
     new, old = output / ".pagefind-new", output / ".pagefind-old"
     for leftover in (new, old, *output.parent.glob(".output-old-*")):
         shutil.rmtree(leftover, ignore_errors=True)
-    sitewide_and_search(output, read_site_settings(Path(settings_file).resolve()), bundle=new)
-    if (output / "pagefind").exists():
-        (output / "pagefind").rename(old)
-    new.rename(output / "pagefind")
-    shutil.rmtree(old, ignore_errors=True)
-    stamp.write_text(text.removeprefix(PENDING), encoding="utf-8")
+    sitewide_and_search(output, read_site_settings(Path(settings_file).resolve()), langs=langs, bundle=new)
+    (output / "pagefind").mkdir(exist_ok=True)
+    old.mkdir()
+    for lang in langs:
+        if (output / "pagefind" / lang).exists():
+            (output / "pagefind" / lang).rename(old / lang)
+        (new / lang).rename(output / "pagefind" / lang)
+    for leftover in (new, old):
+        shutil.rmtree(leftover, ignore_errors=True)
+    stamp.write_text(text.split(": ", 1)[1], encoding="utf-8")
     return True
 
 

@@ -105,3 +105,27 @@ def test_search_without_javascript_says_why(browser, static_host):
     page.goto(static_host + "/zoeken/")
     assert not page.is_visible("main a[href='/blog/archief/']")
     context.close()
+
+
+def test_each_language_has_its_own_search_index_of_its_own_pages(site):
+    """One Pagefind index per language, built side by side: each holds exactly the pages
+    of its language that carry data-pagefind-body, and the search page loads its own."""
+    import json
+
+    import lxml.html
+
+    from tasks import read_site_settings
+    from tests.support import ROOT
+
+    langs = read_site_settings(ROOT / "pelicanconf.py")["LANGUAGES"]
+    expected = {code: 0 for code in langs}
+    for page in site.rglob("*.html"):
+        doc = lxml.html.fromstring(page.read_bytes())
+        if doc.xpath("//*[@data-pagefind-body]"):
+            expected[doc.get("lang")] += 1
+    for code in langs:
+        entry = json.loads((site / "pagefind" / code / "pagefind-entry.json").read_text(encoding="utf-8"))
+        assert list(entry["languages"]) == [code]
+        assert sum(x["page_count"] for x in entry["languages"].values()) == expected[code] > 3
+    search = lxml.html.fromstring((site / "en/search/index.html").read_bytes())
+    assert search.xpath("//script[@data-pagefind]/@data-pagefind") == ["/pagefind/en/pagefind.js"]
