@@ -9,6 +9,7 @@
     invoke livereload          build, serve, rebuild on every change and refresh the browser
 """
 
+import datetime
 import hashlib
 import json
 import os
@@ -131,9 +132,14 @@ def plugin_dirs(settings_file, settings):
 
 
 def input_fingerprint(settings_file, settings, content, extra):
-    """What a build depends on: settings, requirements, content, theme and plugins."""
+    """What a build depends on: settings, requirements, content, theme and plugins, and
+    the date (a post dated in the future is published on its day, with no file changed)."""
     return _fingerprint(settings_file, settings, extra,
-                        [content, settings["THEME"], *plugin_dirs(settings_file, settings)])
+                        [content, settings["THEME"], *plugin_dirs(settings_file, settings)]) + _today()
+
+
+def _today():
+    return datetime.date.today().isoformat()
 
 
 def language_fingerprints(settings_file, settings, content, extra, langs):
@@ -141,8 +147,9 @@ def language_fingerprints(settings_file, settings, content, extra, langs):
     language's Markdown; of a file in another language it reads just the metadata header
     (plugins/buildcheck), so a change below another language's header cannot change its
     pages. Everything else (settings, theme, plugins, networks, images, a file whose
-    language is unclear) counts for every language."""
-    shared = _fingerprint(settings_file, settings, extra, [settings["THEME"], *plugin_dirs(settings_file, settings)])
+    language is unclear, the date) counts for every language."""
+    shared = _fingerprint(settings_file, settings, extra,
+                          [settings["THEME"], *plugin_dirs(settings_file, settings)]) + _today()
     hashes = {lang: hashlib.sha256(shared.encode()) for lang in langs}
     for f in sorted(p for p in Path(content).rglob("*") if p.is_file()):
         st = f.stat()

@@ -1,5 +1,6 @@
 """Builds fail loudly, one line per problem, and never destroy the previous output."""
 
+import datetime
 import hashlib
 import re
 from pathlib import Path
@@ -254,3 +255,12 @@ def test_one_markdown_instance_reads_many_files_like_fresh_ones(tmp_path):
     assert compared >= 8
     first = shared.read(str(tmp_path / "p0.md"))[0]
     assert "<abbr" in first and "<abbr" not in shared.read(str(tmp_path / "p1.md"))[0]
+
+
+def test_the_first_build_of_a_day_builds_everything(built_copy, monkeypatch):
+    """A post dated in the future is published on its day without any file changing."""
+    assert build(built_copy) == []
+    tomorrow = (datetime.date.today() + datetime.timedelta(days=1)).isoformat()
+    monkeypatch.setattr(tasks, "_today", lambda: tomorrow)
+    assert sorted(r.lang for r in build(built_copy)) == ["en", "nl"]
+    assert build(built_copy) == []

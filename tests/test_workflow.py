@@ -42,3 +42,6 @@ def test_workflow_runs_the_readme_commands():
     deploy = flow["jobs"]["deploy"]
     assert set(deploy["needs"]) == {"test", "build"}
     assert "refs/heads/main" in deploy["if"] and "push" in deploy["if"]
+    # a post dated in the future appears on its date: main is built and published every day
+    assert [entry["cron"].split()[2:] for entry in triggers["schedule"]] == [["*", "*", "*"]]
+    assert "'schedule'" in deploy["if"]
