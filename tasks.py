@@ -131,14 +131,9 @@ def plugin_dirs(settings_file, settings):
     return [Path(settings_file).parent / p for p in settings["PLUGIN_PATHS"]]
 
 
-def input_fingerprint(settings_file, settings, content, extra):
-    """What a build depends on: settings, requirements, content, theme and plugins, and
-    the date (a post dated in the future is published on its day, with no file changed)."""
-    return _fingerprint(settings_file, settings, extra,
-                        [content, settings["THEME"], *plugin_dirs(settings_file, settings)]) + _today()
-
-
 def _today():
+    """Part of each language's fingerprint: a post dated in the future is published on its day, with
+    no file changed, so the first build of a day builds everything."""
     return datetime.date.today().isoformat()
 
 
@@ -217,12 +212,14 @@ def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None,
     content = Path(content).resolve() if content else Path(cwd) / "content"
     settings = read_site_settings(settings_file)
     langs = list(settings["LANGUAGES"])
-    fingerprint = input_fingerprint(settings_file, settings, content, extra)
+    # What the build depends on: every language's inputs (which together cover the settings,
+    # requirements, content, theme, plugins and the date).
+    per_language = language_fingerprints(settings_file, settings, content, extra, langs)
+    fingerprint = hashlib.sha256(json.dumps(per_language, sort_keys=True).encode()).hexdigest()
     stamp = output / STAMP
     if not force and stamp.is_file() and stamp.read_text(encoding="utf-8") == fingerprint:
         return []
     keep_cache_if_valid(settings_file, settings, extra)
-    per_language = language_fingerprints(settings_file, settings, content, extra, langs)
     try:
         built_from = json.loads((output / LANGUAGE_STAMPS).read_text(encoding="utf-8")) if not force else {}
     except (OSError, ValueError):

@@ -11,7 +11,8 @@ publishconf.py). ``pelican --autoreload`` does not watch a plugins/ folder at th
 the project, hence this watcher (watchfiles). Each rebuild is the ordinary build
 (tasks.build_site): Pelican runs in fresh processes, so changed plugins are loaded anew,
 and a failed build leaves the previous output in place, so the server keeps serving it
-while the one-line errors are printed.
+while the one-line errors are printed. With ``finish_build``, the new pages are swapped in
+and the browsers reloaded first; the sitemap and the search index follow.
 
 The browser is refreshed without any inline script (the site's Content-Security-Policy
 allows none): the development server adds ``<script src="/__livereload.js"></script>``
