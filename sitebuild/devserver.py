@@ -6,7 +6,7 @@
   uvicorn: every file with its content type, ``/path/`` answered by its index.html, a
   missing path by the 404 page of its language, the headers of output/_headers (the CSP
   among them) on every answer, and nothing cached by the browser.
-* Watching: content/, theme/, plugins/ and the settings files (watchfiles). Each change
+* Watching: content/, theme/, plugins/, networks/ (the model) and the settings files (watchfiles). Each change
   runs the ordinary build (sitebuild.build.build_site, in fresh Pelican processes, so a
   changed plugin is loaded anew); the new pages are swapped in and the open pages reload
   first, the search index and sitemap follow (finish_build). A failed build leaves the
@@ -51,7 +51,7 @@ PORT, FORMS_PORT, SMTP_PORT = 8000, 8080, 8025
 SCRIPT_PATH, STYLE_PATH, EVENTS_PATH = "/__livereload.js", "/__livereload.css", "/__livereload"
 SCRIPT_TAG = f'<script src="{SCRIPT_PATH}"></script>'.encode()
 SETTINGS_FILES = ("pelicanconf.py", "publishconf.py")
-WATCHED_DIRS = ("content", "theme", "plugins")
+WATCHED_DIRS = ("content", "theme", "plugins", "networks")  # networks/: the network model
 
 # Types Python's table lacks or gets wrong for what output/ holds (Pagefind's index files
 # are binary; without a type Starlette would call them text/plain).

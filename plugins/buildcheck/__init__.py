@@ -9,7 +9,7 @@ first: unknown keys (with a "did you mean" hint), a missing title, an unparsable
 an unknown status or language.
 """
 
-from .problem import Problem  # noqa: F401  (imports no Pelican: usable outside a build)
+from sitebuild.problem import Problem  # noqa: F401  (the one shape of a problem; imports no Pelican)
 
 
 def register():

@@ -8,7 +8,7 @@ from markdown import Markdown
 from pelican.readers import MarkdownReader
 from pelican.utils import get_date
 
-from .problem import Problem
+from sitebuild.problem import Problem
 
 #: Metadata keys an editor may use in a Markdown header.
 KNOWN_KEYS = {
