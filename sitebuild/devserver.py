@@ -188,7 +188,7 @@ class Rebuilder:
         with self._lock:
             started = time.monotonic()
             what = ", ".join(sorted({os.path.relpath(p, self.root) for p in changes})[:5])
-            errors = None
+            errors, runs = None, []
             try:
                 # A settings file that does not even load is reported on one line too.
                 read_site_settings(self.settings_file)
@@ -199,8 +199,8 @@ class Rebuilder:
                     reload_changed_modules(changes)
                     # The first build is a whole one; later ones show the pages first and
                     # renew the search index and sitemap right after (finish_build).
-                    build_site(settings_file=self.settings_file, output=self.output, cwd=self.root,
-                               later=not first)
+                    runs = build_site(settings_file=self.settings_file, output=self.output, cwd=self.root,
+                                      later=not first)
                 except BuildFailed as e:
                     errors = one_line_errors(e.errors, self.root)
                 except Exception as e:  # noqa: BLE001 (report, keep serving)
@@ -215,6 +215,9 @@ class Rebuilder:
                     self.last_errors = errors
                 self.changed.notify_all()
             if errors is None:
+                if not runs:
+                    self._say("output/ is up to date" + (f" ({what})" if what else ""))
+                    return True
                 self._say(("built" if first else "rebuilt") + f" in {seconds:.1f} s" + (f" ({what})" if what else ""))
                 if not first:
                     self._finish(started)
