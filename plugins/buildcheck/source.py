@@ -302,6 +302,9 @@ def parse_header(shown, text, languages, is_article):
                                            f"{did_you_mean(value, languages)}"))
         elif key in NOT_EMPTY and not value:
             header.problems.append(Problem(shown, line, col, key, "is empty"))
+    if header.meta.get("image") and not header.meta.get("image_alt"):
+        header.problems.append(Problem(shown, *header.at("image"), "image_alt",
+                                       "the image has no image_alt: describe it (image_alt: what the image shows)"))
     required = ARTICLE_REQUIRED_KEYS if is_article else REQUIRED_KEYS
     for key in required:
         if key not in header.meta and key not in after_blank and not any(p.field == key for p in header.problems):
@@ -510,7 +513,7 @@ def check_body(shown, text, body_line, settings=None):
                     problem(close + 2, kind, "a javascript: link runs script, which the site's "
                                              "Content-Security-Policy blocks: link to a page instead")
                 else:
-                    links.append(Link(kind, target or "", *at(close + 2 + d.start("angle" if d.group("angle")
+                    links.append(Link(kind, target or "", *at(close + 1 + d.start("angle" if d.group("angle")
                                                                                is not None else "url"))))
                 continue
             line_end = after.find("\n")

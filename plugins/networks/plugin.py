@@ -417,7 +417,7 @@ def link_content(items, settings, slugs):
             if slug not in slugs:
                 if own:
                     line, col = _source_position(source, re.compile(re.escape(m.group("path"))))
-                    problems.append(Problem(shown, line, col, "content",
+                    problems.append(Problem(shown, line, col, "link",
                                             f"{m.group('path')}: no network has slug {slug!r}{did_you_mean(slug, slugs)}"))
                 return m.group(0)
             target = f"{siteurl}/{network_url(settings, slug, item_lang)}"
