@@ -182,7 +182,7 @@ def link_problems(item, context, settings, addresses):
                                             else os.path.join(os.path.dirname(item.source_path), path))
                 folder = os.path.dirname(resolved)
                 names = os.listdir(folder) if os.path.isdir(folder) else []
-                close = difflib.get_close_matches(os.path.basename(resolved), names, n=1, cutoff=0.6)
+                close = difflib.get_close_matches(os.path.basename(resolved), names, n=1, cutoff=0.75)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 problems.append(Problem(shown, line, col, kind,
                                         f"{{{what}}}{value}: there is no file {_shown(resolved)}{hint}"))

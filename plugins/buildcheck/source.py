@@ -539,6 +539,10 @@ def check_body(shown, text, body_line, settings=None):
         elif kind == "image" and not after.startswith(":"):
             problem(start, "image", "half-written image: ![...] needs the file after it: "
                                     "![what it shows](/images/name.jpg)")
+    for link in links:
+        message = external_image_problem(settings, link)
+        if message:
+            problems.append(Problem(shown, link.line, link.col, "image", message))
     return problems, links
 
 

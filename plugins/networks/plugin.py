@@ -31,7 +31,7 @@ from pelican.generators import Generator
 from buildcheck.check import typogrifier
 from buildcheck.problem import Problem
 
-from .model import NetworkErrors, did_you_mean, is_http_url, load_networks, shown_path
+from .model import NetworkErrors, did_you_mean, is_http_url, load_networks, network_files, shown_path
 
 log = logging.getLogger(__name__)
 
@@ -453,6 +453,20 @@ def _logo_problems(networks, settings):
     return problems
 
 
+def _readable_slugs(directory):
+    import yaml  # noqa: PLC0415
+
+    slugs = []
+    for path in network_files(directory) if directory.is_dir() else []:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+        if isinstance(data, dict) and isinstance(data.get("slug"), str):
+            slugs.append(data["slug"])
+    return sorted(slugs)
+
+
 # --- the generator ------------------------------------------------------------------------
 
 class NetworksGenerator(Generator):
@@ -475,6 +489,9 @@ class NetworksGenerator(Generator):
         except NetworkErrors as e:
             report(settings, e.problems)
             networks = None
+            # The slugs the files name, as far as they can be read: links to the network pages
+            # are checked against these, so that one broken file does not make every link look dead.
+            self.context["network_slugs"] = _readable_slugs(directory)
         self.context["networks"] = []
         self.context["networks_by_slug"] = {}
         if networks is None:
