@@ -306,6 +306,8 @@ def parse_header(shown, text, languages, is_article):
         header.problems.append(Problem(shown, *header.at("image"), "image_alt",
                                        "the image has no image_alt: describe it (image_alt: what the image shows)"))
     required = ARTICLE_REQUIRED_KEYS if is_article else REQUIRED_KEYS
+    if header.format == "yaml" and any(p.field == "metadata" for p in header.problems):
+        required = ()  # the block could not be read: that one problem says it all
     for key in required:
         if key not in header.meta and key not in after_blank and not any(p.field == key for p in header.problems):
             header.problems.append(Problem(shown, 1, 1, key, "required metadata is missing"))
