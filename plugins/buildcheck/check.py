@@ -105,7 +105,8 @@ class CheckedMarkdownReader(MarkdownReader):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._shared_md = None
-        self._typogrify = typogrifier(self.settings)
+        # A checking run (BUILDCHECK_DRY_RUN) writes no page: typogrify could only cost time.
+        self._typogrify = None if self.settings.get("BUILDCHECK_DRY_RUN") else typogrifier(self.settings)
 
     def _markdown(self):
         """The run's Markdown instance, reset; the header is never left to its meta extension."""
