@@ -261,3 +261,18 @@ def test_new_post_date_is_read_day_first_and_the_preview_address_is_printed(tmp_
         p = invoke(root, "new-post", "Fout", "--date", bad)
         assert p.returncode == 1 and message in p.stderr, p.stderr
         assert not (root / "content/blog/fout.md").exists()
+
+
+def test_deleted_pages_the_site_needs_are_one_line_each(tmp_path):
+    """The English home page and both thank-you pages deleted: content problems, not tracebacks."""
+    root = planted_site(tmp_path, {})
+    for name in ("pages/en/home.md", "pages/bedankt.md", "pages/en/thank-you.md"):
+        (root / "content" / name).unlink()
+    for run in (invoke(root, "check"), invoke(root, "build")):
+        text = run.stdout + run.stderr
+        assert run.returncode == 1 and "Traceback" not in text, text
+        lines = text.splitlines()
+        assert [line for line in lines if line.startswith("content/pages/en/home.md:1:1: home: there is no home "
+                                                          "page in 'en': add this file")], text
+        assert [line for line in lines if re.fullmatch(r"content/networks/\S+\.yaml:\d+:1: join: the join form "
+                                                       r"needs a page with translation_key 'thank-you'.*", line)], text

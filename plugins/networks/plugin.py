@@ -59,6 +59,14 @@ class NetworksSettingsError(ValueError):
     """A setting of this plugin is wrong; Pelican stops with this message."""
 
 
+class MissingPageError(NetworksSettingsError):
+    """A page the join form links to is not in the content (reported as a content problem)."""
+
+    def __init__(self, key, message):
+        super().__init__(message)
+        self.key = key
+
+
 # --- settings -----------------------------------------------------------------------------
 
 def validate_settings(settings):
@@ -242,8 +250,9 @@ def build_views(networks, settings, context, posts_by_slug):
         privacy = _page_by_key(context, settings["NETWORKS_PRIVACY_PAGE"])
         for key, page in (("NETWORKS_THANK_YOU_PAGE", thank_you), ("NETWORKS_PRIVACY_PAGE", privacy)):
             if page is None:
-                raise NetworksSettingsError(
-                    f"networks: the join form needs a page with translation_key {settings[key]!r} ({key})")
+                raise MissingPageError(
+                    key, f"the join form needs a page with translation_key {settings[key]!r} ({key}): "
+                         "add it, or give an existing page that translation_key")
 
     views = []
     for n in networks:
@@ -508,8 +517,15 @@ class NetworksGenerator(Generator):
         for article in self.context.get("articles", []):  # newest first already
             for slug in declared_networks(article):
                 posts_by_slug.setdefault(slug, []).append(article)
+        try:
+            self.views = build_views(networks, settings, self.context, posts_by_slug)
+        except MissingPageError as e:
+            # A page the join form needs was deleted or renamed: a content problem, one line.
+            first_open = next(n for n in networks if n.join.open)
+            line, col = _source_position(first_open.source_path, re.compile(r"^join\s*:"))
+            report(settings, [Problem(shown_path(first_open.source_path), line, col, "join", str(e))])
+            return
         self.networks = networks
-        self.views = build_views(networks, settings, self.context, posts_by_slug)
         self.context["networks"] = self.views
         self.context["networks_by_slug"] = {v.slug: v for v in self.views}
 
