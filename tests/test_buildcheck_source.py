@@ -115,3 +115,16 @@ def test_text_checks_skip_code_and_comments():
     # An indented line is a code block only after an empty line in Markdown; the checker
     # does not guess, so it reports it (a false alarm is safer than a script on the page).
     assert [(p.line, p.field) for p in problems] == [(9, "html")]
+
+
+def test_an_embed_a_developer_allowed_passes_and_others_name_the_setting():
+    body = ('title: T\n\n<iframe src="https://www.openstreetmap.org/export/embed.html"></iframe>\n\n'
+            '<video src="/images/film.mp4"></video>\n')
+    problems, _ = check_body("x.md", body, 3, {})
+    assert [(p.line, p.message.split(":")[0]) for p in problems] == [(3, "<iframe>"), (5, "<video>")]
+    assert 'PUBLISHING_CSP_EXTRA = {"frame-src": ["https://www.openstreetmap.org"]}' in problems[0].message
+    assert 'PUBLISHING_CSP_EXTRA = {"media-src": ["\'self\'"]}' in problems[1].message
+    allowed = {"PUBLISHING_CSP_EXTRA": {"frame-src": ["https://www.openstreetmap.org"], "media-src": ["'self'"]}}
+    assert check_body("x.md", body, 3, allowed)[0] == []
+    onclick = body.replace("<video ", "<video onplay=\"x()\" ")
+    assert [p.line for p in check_body("x.md", onclick, 3, allowed)[0]] == [5]  # script is never allowed

@@ -337,6 +337,8 @@ BLOCKED_TAGS = {
     "embed": "an <embed> is blocked by the site's Content-Security-Policy",
     "object": "an <object> is blocked by the site's Content-Security-Policy",
     "applet": "an <applet> is blocked by the site's Content-Security-Policy",
+    "video": "a <video> is blocked by the site's Content-Security-Policy (it allows no media)",
+    "audio": "an <audio> is blocked by the site's Content-Security-Policy (it allows no media)",
     "style": "a <style> block is blocked by the site's Content-Security-Policy",
     "form": "a <form> in a post cannot send anything (the Content-Security-Policy allows only the join forms)",
     "base": "a <base> tag would change where every link of the page goes",
@@ -349,6 +351,9 @@ INSTEAD = {
     "form": "link to the contact page or to a network's page, where the join form is",
 }
 DEFAULT_INSTEAD = "link to it instead: [what it shows](https://...)"
+#: The CSP directive a developer can extend (PUBLISHING_CSP_EXTRA) to allow an embed.
+EMBED_DIRECTIVES = {"iframe": "frame-src", "frame": "frame-src", "video": "media-src", "audio": "media-src",
+                    "embed": "object-src", "object": "object-src"}
 
 
 def masked(text):
@@ -387,11 +392,13 @@ def _origin(url):
 
 
 def _allowed(settings, directives, url):
+    """Whether PUBLISHING_CSP_EXTRA lets the page load ``url`` under one of ``directives``."""
     extra = (settings or {}).get("PUBLISHING_CSP_EXTRA") or {}
     origin = _origin(url)
     for directive in directives:
         for source in extra.get(directive, []):
-            if source == "*" or source.rstrip("/").lower() == origin:
+            if source == "*" or (origin and source.rstrip("/").lower() == origin) or (
+                    not origin and source == "'self'"):
                 return True
     return False
 
@@ -432,16 +439,17 @@ def check_body(shown, text, body_line, settings=None):
             attrs.setdefault(a.group("name").lower(), (value, m.start("attrs") + a.start()))
         src = (attrs.get("src") or (None,))[0] or (attrs.get("data") or (None,))[0] or ""
         if name in BLOCKED_TAGS:
-            if name == "iframe" and src and _allowed(settings, ("frame-src", "child-src"), src):
+            directive = EMBED_DIRECTIVES.get(name)
+            if directive and src and _allowed(settings, (directive,), src):
                 pass  # a developer allowed this embed in PUBLISHING_CSP_EXTRA
             else:
                 instead = INSTEAD.get(name, DEFAULT_INSTEAD)
                 allow = ""
-                if name == "iframe":
-                    host = _origin(src) or "https://the-other-site"
+                if directive:
+                    host = _origin(src) or ("'self'" if src else "https://the-other-site")
                     allow = (f"; or, to embed it anyway, a developer allows it in pelicanconf.py: "
-                             f"PUBLISHING_CSP_EXTRA = {{\"frame-src\": [\"{host}\"]}} (which adds {host} "
-                             "to the policy's frame-src)")
+                             f"PUBLISHING_CSP_EXTRA = {{\"{directive}\": [\"{host}\"]}} (which adds {host} "
+                             f"to the policy's {directive})")
                 problem(m.start(), "html", f"<{name}>: {BLOCKED_TAGS[name]}: {instead}{allow}")
         for attr, (value, offset) in attrs.items():
             if attr.startswith("on"):
