@@ -108,6 +108,10 @@ MISTAKES = {
                             post("other-language-path", "Over [SUSPACC](/en/networks/suspacc/).\n"),
                             "8:16: link: /en/networks/suspacc/ is the English page; this Dutch text should "
                             "link to the Dutch one, /netwerken/suspacc/"),
+    "summary-link": ("blog/summary-link.md",
+                     post("summary-link", header=HEADER.format(name="summary-link")
+                          .replace("summary: Iets.", "summary: Zie [dit]({filename}/blog/weg.md).")),
+                     "6:19: link: {filename}/blog/weg.md: there is no file content/blog/weg.md"),
     "image-no-description": ("blog/image-no-description.md",
                              post("image-no-description", "<img src=\"/images/x.png\" alt=\"\">\n"),
                              "8:1: image: no description"),

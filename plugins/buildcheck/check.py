@@ -142,6 +142,13 @@ class CheckedMarkdownReader(MarkdownReader):
         links, problems = [], []
         if not foreign:
             problems, links = source.check_body(shown, text, header.body_line, self.settings)
+            summary = header.meta.get("summary")
+            if summary and ("](" in summary or "<" in summary or "[" in summary):
+                # The summary is Markdown too (Pelican's FORMATTED_FIELDS): its links count.
+                line, col = header.at("summary")
+                more, more_links = source.check_body(shown, "\n" * (line - 1) + " " * (col - 1) + summary, line,
+                                                     self.settings)
+                problems, links = problems + more, links + more_links
             # The run fails at the end; the text is not converted, but the file stays in the
             # run, so that its links are checked too (every problem at once).
             report(self.settings, problems)
