@@ -9,7 +9,7 @@ import sys
 import lxml.html
 import pytest
 
-import tasks
+from sitebuild.build import build_site
 from tests.support import ROOT, copy_site
 from tools import editor
 from tools.editor import ERROR, WARNING, EditorError
@@ -24,7 +24,7 @@ def header(path):
 
 
 def build(root):
-    return tasks.build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root)
+    return build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root)
 
 
 def alternate(page, lang):
