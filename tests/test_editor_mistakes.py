@@ -111,7 +111,7 @@ MISTAKES = {
     "summary-link": ("blog/summary-link.md",
                      post("summary-link", header=HEADER.format(name="summary-link")
                           .replace("summary: Iets.", "summary: Zie [dit]({filename}/blog/weg.md).")),
-                     "6:19: link: {filename}/blog/weg.md: there is no file content/blog/weg.md"),
+                     "6:20: link: {filename}/blog/weg.md: there is no file content/blog/weg.md"),
     "image-no-description": ("blog/image-no-description.md",
                              post("image-no-description", "<img src=\"/images/x.png\" alt=\"\">\n"),
                              "8:1: image: no description"),
