@@ -12,7 +12,21 @@ import sys
 import lxml.html
 import pytest
 
+from buildcheck.source import normalize, parse_header
 from tests.support import ROOT, copy_site
+
+
+def real(key, lang):
+    """The real content file (relative to content/) with this translation_key and language:
+    found by its header, so that the tests follow the content wherever it is kept."""
+    for path in sorted((ROOT / "content").rglob("*.md")):
+        meta = parse_header("", normalize(path.read_text(encoding="utf-8")), ["nl", "en"], False).meta
+        if meta.get("translation_key") == key and meta.get("lang") == lang:
+            return path.relative_to(ROOT / "content").as_posix()
+    raise LookupError(f"no content file has translation_key {key!r} in {lang!r}")
+
+
+CONTACT_NL, CONTACT_EN = real("contact", "nl"), real("contact", "en")
 
 HEADER = "title: {name}\nslug: {name}\ntranslation_key: {name}\nlang: nl\ndate: 2019-05-03\nsummary: Iets.\n\n"
 
@@ -101,9 +115,9 @@ MISTAKES = {
     "static-image": ("blog/static-image.md", post("static-image", "![Het logo]({static}/images/logo.png)\n"),
                      "8:13: image: {static}/images/logo.png: there is no file content/images/logo.png"),
     "other-language": ("blog/other-language.md",
-                       post("other-language", "[Neem contact op]({filename}/pages/en/contact.md).\n"),
-                       "8:19: link: {filename}/pages/en/contact.md is the English version; this Dutch text "
-                       "should link to {filename}/pages/contact.md"),
+                       post("other-language", f"[Neem contact op]({{filename}}/{CONTACT_EN}).\n"),
+                       f"8:19: link: {{filename}}/{CONTACT_EN} is the English version; this Dutch text "
+                       f"should link to {{filename}}/{CONTACT_NL}"),
     "other-language-path": ("blog/other-language-path.md",
                             post("other-language-path", "Over [SUSPACC](/en/networks/suspacc/).\n"),
                             "8:16: link: /en/networks/suspacc/ is the English page; this Dutch text should "
@@ -139,7 +153,7 @@ MISTAKES = {
                           post("dubbel", header=HEADER.format(name="dubbel").replace("slug: dubbel",
                                                                                       "slug: de-kracht-van-samenwerken")),
                           "2:7: slug: its address /blog/de-kracht-van-samenwerken/ is also the address of "
-                          "content/blog/de-kracht-van-samenwerken.md"),
+                          f"content/{real('kracht-van-samenwerken', 'nl')}"),
     "bom-crlf-with-mistake": ("blog/bom.md",
                               "\ufeff" + post("bom", "Regel een.\n\n<iframe src=\"x\"></iframe>\n").replace("\n", "\r\n"),
                               "10:1: html: <iframe>"),
@@ -214,12 +228,10 @@ def test_a_clean_site_with_every_accepted_form_builds_and_passes_check(tmp_path)
             "date: 3 mei 2019\ntags: [samenwerking, netwerken]\nnetworks:\n  - suspacc\n  - bernn\n"
             "summary: >\n  Een samenvatting\n  over twee regels.\n---\n\n"
             "Zie [SUSPACC](/netwerken/suspacc/), [contact](../../contact/), [het bericht]"
-            "({filename}de-kracht-van-samenwerken.md), [de netwerken](/netwerken), [English](/en/) en "
-            "[extern](https://example.org/a b \"titel\").\n").replace("\n", "\r\n"),
+            f"({{filename}}/{real('kracht-van-samenwerken', 'nl')}), [de netwerken](/netwerken), [English](/en/) en "
+            "[extern](https://example.org/a \"titel\").\n").replace("\n", "\r\n"),
         "blog/dag-eerst.md": post("dag-eerst", header=HEADER.format(name="dag-eerst").replace("2019-05-03", "03-05-2019")),
     }
-    files["blog/yaml-kop.md"] = files["blog/yaml-kop.md"].replace("[extern](https://example.org/a b \"titel\")",
-                                                                  "[extern](https://example.org/a \"titel\")")
     root = planted_site(tmp_path, files)
     check = invoke(root, "check")
     assert check.returncode == 0, check.stdout + check.stderr
@@ -237,14 +249,14 @@ def test_a_clean_site_with_every_accepted_form_builds_and_passes_check(tmp_path)
 
 def test_mistyped_translation_key_gets_did_you_mean(tmp_path):
     root = planted_site(tmp_path, {})
-    english = root / "content/blog/the-power-of-collaboration.md"
+    english = root / "content" / real("kracht-van-samenwerken", "en")
     english.write_text(english.read_text(encoding="utf-8").replace("translation_key: kracht-van-samenwerken",
                                                                    "translation_key: kracht-van-samenwerkn"),
                        encoding="utf-8")
     check = invoke(root, "check")
-    assert ("content/blog/the-power-of-collaboration.md:3:18: translation_key: warning: no Dutch version has "
-            "translation_key 'kracht-van-samenwerkn': did you mean 'kracht-van-samenwerken', the translation_key "
-            "of content/blog/de-kracht-van-samenwerken.md?") in check.stdout, check.stdout
+    assert (f"content/{real('kracht-van-samenwerken', 'en')}:3:18: translation_key: warning: no Dutch version "
+            "has translation_key 'kracht-van-samenwerkn': did you mean 'kracht-van-samenwerken', the "
+            f"translation_key of content/{real('kracht-van-samenwerken', 'nl')}?") in check.stdout, check.stdout
 
 
 def test_new_post_date_is_read_day_first_and_the_preview_address_is_printed(tmp_path):
@@ -270,13 +282,14 @@ def test_new_post_date_is_read_day_first_and_the_preview_address_is_printed(tmp_
 def test_deleted_pages_the_site_needs_are_one_line_each(tmp_path):
     """The English home page and both thank-you pages deleted: content problems, not tracebacks."""
     root = planted_site(tmp_path, {})
-    for name in ("pages/en/home.md", "pages/bedankt.md", "pages/en/thank-you.md"):
+    home = real("home", "en")
+    for name in (home, real("thank-you", "nl"), real("thank-you", "en")):
         (root / "content" / name).unlink()
     for run in (invoke(root, "check"), invoke(root, "build")):
         text = run.stdout + run.stderr
         assert run.returncode == 1 and "Traceback" not in text, text
         lines = text.splitlines()
-        assert [line for line in lines if line.startswith("content/pages/en/home.md:1:1: home: there is no home "
-                                                          "page in 'en': add this file")], text
+        assert [line for line in lines if re.fullmatch(r"content/\S+/home\.md:1:1: home: there is no home "
+                                                       r"page in 'en': add this file .*", line)], text
         assert [line for line in lines if re.fullmatch(r"content/networks/\S+\.yaml:\d+:1: join: the join form "
                                                        r"needs a page with translation_key 'thank-you'.*", line)], text
