@@ -254,10 +254,11 @@ def duplicate_problems(context, settings, items):
                 field, (line, col) = _position(this, "save_as", "url", "slug", "title")
                 that_text = that if isinstance(that, str) else _shown(that.source_path)
                 kind = "post" if type(this).__name__ == "Article" else "page"
+                fix = f"change its {field}" if field in ("save_as", "url") else f"give this {kind} another slug"
                 problems.append(Problem(_shown(this.source_path), line, col, field,
                                         f"its address /{save_as.removesuffix('index.html')} is also the "
-                                        f"address of {that_text}: give this {kind} another slug "
-                                        f"(or the other one)"))
+                                        f"address of {that_text}: {fix}"
+                                        + ("" if isinstance(that, str) else " (or the other file's)")))
         else:
             writes[save_as] = owner
 
