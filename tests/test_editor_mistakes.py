@@ -154,6 +154,14 @@ MISTAKES = {
                                                                                       "slug: de-kracht-van-samenwerken")),
                           "2:7: slug: its address /blog/de-kracht-van-samenwerken/ is also the address of "
                           f"content/{real('kracht-van-samenwerken', 'nl')}"),
+    "page-on-generated-address": ("pages/netwerken.md",
+                                  "title: Netwerken\nslug: netwerken\nlang: nl\ntranslation_key: netwerkpagina\n\nTekst.\n",
+                                  "2:7: slug: its address /netwerken/ is also the address of the networks overview: "
+                                  "give this page another slug"),
+    "filename-to-a-picture": ("blog/filename-picture.md",
+                              post("filename-picture", "![Het logo]({filename}/images/logo.svg)\n"),
+                              "8:13: image: {filename}/images/logo.svg is a file, not a post or page: write "
+                              "{static}/images/logo.svg"),
     "bom-crlf-with-mistake": ("blog/bom.md",
                               "\ufeff" + post("bom", "Regel een.\n\n<iframe src=\"x\"></iframe>\n").replace("\n", "\r\n"),
                               "10:1: html: <iframe>"),
@@ -187,7 +195,9 @@ def invoke(root, *args):
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """Every mistake planted at once in one copy of the site: `invoke check` and `invoke build`."""
-    root = planted_site(tmp_path_factory.mktemp("mistakes"), {path: text for path, text, _ in MISTAKES.values()})
+    files = {path: text for path, text, _ in MISTAKES.values()}
+    files["images/logo.svg"] = '<svg xmlns="http://www.w3.org/2000/svg" width="1" height="1"/>\n'  # a real picture
+    root = planted_site(tmp_path_factory.mktemp("mistakes"), files)
     return root, invoke(root, "check"), invoke(root, "build")
 
 
