@@ -74,7 +74,7 @@ def bench(c, sizes=None, quick=False):
             "author": "who wrote it (default: the site's AUTHOR)",
             "networks": "comma-separated slugs of the networks the post is about",
             "tags": "comma-separated tags",
-            "date": "YYYY-MM-DD (default: today)",
+            "date": "the date, day first (3-5-2025, 3 mei 2025) or 2025-05-03 (default: today)",
             "draft": "mark it as a draft: not published until the status line is deleted"})
 def new_post(c, title, lang=None, author=None, networks=None, tags=None, date=None, draft=False):
     """Start a new blog post: writes content/blog/<slug>.md with its header filled in."""
@@ -96,7 +96,7 @@ def translate(c, post, lang=None, title=None):
 
 @task
 def check(c):
-    """Check every Markdown file under content/ without building; exit 1 on any error."""
+    """The build's checks of everything under content/, without building; exit 1 on any error."""
     from tools import editor
 
     sys.exit(editor.run_check(site=editor.Site(DEV_SETTINGS)))

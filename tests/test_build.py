@@ -45,7 +45,7 @@ def test_broken_metadata_header_fails_with_file_and_line_and_keeps_output(built_
     with pytest.raises(BuildFailed) as e:
         build(built_copy)
     lines = e.value.errors.splitlines()
-    assert "content/blog/kapot.md:5:7: date: 'gisteren' is not a date (use YYYY-MM-DD)" in lines
+    assert "content/blog/kapot.md:5:7: date: 'gisteren' is not a date; write it as 3-5-2019, 3 mei 2019 or 2019-05-03" in lines
     assert "content/blog/kapot.md:6:1: auhtor: unknown metadata key (did you mean 'author'?)" in lines
     assert "content/blog/kapot.md:7:1: metadata: expected 'key: value', got 'dit is geen metadata'" in lines
     assert snapshot(built_copy / "output") == before
@@ -252,7 +252,11 @@ def test_one_markdown_instance_reads_many_files_like_fresh_ones(tmp_path):
             continue
         expected_content, expected_metadata = MarkdownReader(settings()).read(str(path))
         assert content == expected_content, path
-        assert metadata == expected_metadata, path
+        # buildcheck keeps the links and positions it found; a list stays a list.
+        ours = {k: v for k, v in metadata.items() if not k.startswith("buildcheck_")}
+        if "networks" in expected_metadata:
+            expected_metadata["networks"] = [n.strip() for n in expected_metadata["networks"].split(",")]
+        assert ours == expected_metadata, path
         compared += 1
     assert compared >= 8
     first = shared.read(str(tmp_path / "p0.md"))[0]

@@ -335,11 +335,11 @@ def test_unknown_network_slugs_in_posts_fail_the_build_naming_the_post(copy):
         build(copy)
     lines = e.value.errors.splitlines()
     for line in [
-        "content/blog/kapotte-link.md:9:19: content: {network}bestaat-niet: no network has slug 'bestaat-niet'",
+        "content/blog/kapotte-link.md:9:19: link: {network}bestaat-niet: no network has slug 'bestaat-niet'",
         "content/blog/kapotte-metadata.md:5:18: networks: no network has slug 'suspac' (did you mean 'suspacc'?)",
         "content/blog/fixture-netwerken.md:8:18: networks: no network has slug 'gamma'",
         "content/blog/fixture-networks.md:8:18: networks: no network has slug 'gamma'",
-        "content/blog/fixture-netwerken.md:11:51: content: {network}gamma#join: no network has slug 'gamma'",
+        "content/blog/fixture-netwerken.md:11:51: link: {network}gamma#join: no network has slug 'gamma'",
     ]:
         assert line in lines, "\n".join(lines)
     assert snapshot(copy / "output") == before
