@@ -112,7 +112,7 @@ def indexed_text(output):
 def test_the_page_comes_first_then_the_search_index_and_sitemap(live, events):
     """A rebuild swaps the new pages in and reloads the browser first; the search index
     and the sitemap of the previous build serve until finish_build() has renewed them."""
-    post = live.root / "content/blog/de-kracht-van-samenwerken.md"
+    post = live.root / "content/blog/kracht-van-samenwerken.nl.md"
     before = (live.root / "output/sitemap.xml").read_bytes()
     edit(post, "Laat ik voorop stellen", "Zoekmarkering laat ik voorop stellen")
     assert events.next()[0] == "reload"
