@@ -1,32 +1,15 @@
-import difflib
 import os
-import re
 import sys
 
-from pelican import signals
 from markdown import Markdown
+from pelican import signals
 from pelican.readers import MarkdownReader
-from pelican.utils import get_date
 
+
+from . import source
 from .problem import Problem
-
-#: Metadata keys an editor may use in a Markdown header.
-KNOWN_KEYS = {
-    "title", "date", "modified", "author", "authors", "category", "tags", "slug", "lang",
-    "translation_key", "summary", "status", "template", "save_as", "url", "networks",
-    "image", "image_alt", "description",
-}
-REQUIRED_KEYS = ("title", "lang", "translation_key")
-ARTICLE_REQUIRED_KEYS = ("title", "date", "lang", "translation_key", "summary")
-STATUSES = {"published", "draft", "hidden", "skip"}
-_KEY_LINE = re.compile(r"^(?P<key>[A-Za-z0-9_-]+):(?P<sep>\s*)(?P<value>.*)$")
-_LANG_LINE = re.compile(r"^lang:\s*(\S+)\s*$", re.MULTILINE | re.IGNORECASE)
-
-
-def header_of(text):
-    """The metadata header of a Markdown file: everything before the first empty line."""
-    match = re.search(r"\n[ \t]*\n", text)
-    return text[: match.start() + 1] if match else text
+from .source import (ARTICLE_REQUIRED_KEYS, KNOWN_KEYS, REQUIRED_KEYS, STATUSES,  # noqa: F401
+                     did_you_mean)
 
 
 class BuildError(Exception):
@@ -59,58 +42,10 @@ def relpath(path):
     return path if rel.startswith("..") else rel
 
 
-def did_you_mean(word, choices):
-    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
 def check_header(path, text, settings, is_article):
-    """Problems in the metadata header of a Markdown file (None if it is fine)."""
-    problems = []
-    rel = relpath(path)
-    lines = text.splitlines()
-    seen = {}
-    start = 0
-    if lines and lines[0].strip() == "---":
-        start = 1
-    for number, line in enumerate(lines[start:], start=start + 1):
-        if not line.strip() or line.strip() in ("---", "..."):
-            break
-        if line.startswith("    ") or line.startswith("\t"):
-            if not seen:
-                problems.append(Problem(rel, number, 1, "metadata", "continuation line before any key"))
-            continue
-        m = _KEY_LINE.match(line)
-        if not m:
-            problems.append(Problem(rel, number, 1, "metadata",
-                                    f"expected 'key: value', got {line.strip()[:40]!r}"))
-            continue
-        key = m.group("key").lower()
-        value = m.group("value").strip()
-        vcol = m.start("value") + 1
-        if key in seen:
-            problems.append(Problem(rel, number, 1, key, f"given twice (first on line {seen[key]})"))
-        seen[key] = number
-        if key not in KNOWN_KEYS:
-            problems.append(Problem(rel, number, 1, key,
-                                    f"unknown metadata key{did_you_mean(key, KNOWN_KEYS)}"))
-        elif key in ("date", "modified"):
-            try:
-                get_date(value)
-            except (ValueError, OverflowError):
-                problems.append(Problem(rel, number, vcol, key, f"{value!r} is not a date (use YYYY-MM-DD)"))
-        elif key == "status" and value.lower() not in STATUSES:
-            problems.append(Problem(rel, number, vcol, key,
-                                    f"{value!r} is not one of {', '.join(sorted(STATUSES))}"))
-        elif key == "lang" and value not in settings["LANGUAGES"]:
-            problems.append(Problem(rel, number, vcol, key,
-                                    f"{value!r} is not a site language ({', '.join(settings['LANGUAGES'])})"))
-        elif key in ("title", "slug", "summary", "translation_key") and not value:
-            problems.append(Problem(rel, number, vcol, key, "is empty"))
-    for key in ARTICLE_REQUIRED_KEYS if is_article else REQUIRED_KEYS:
-        if key not in seen:
-            problems.append(Problem(rel, 1, 1, key, "required metadata is missing"))
-    return problems
+    """Problems in the metadata header of a Markdown file (an empty list if it is fine)."""
+    return source.parse_header(relpath(path), source.normalize(text), list(settings["LANGUAGES"]),
+                               is_article).problems
 
 
 class BuildcheckSettingsError(Exception):
@@ -141,6 +76,9 @@ def typogrifier(settings, omit=()):
 
 def check_settings(pelican):
     s = pelican.settings
+    s.setdefault("BUILDCHECK_DRY_RUN", False)
+    if not isinstance(s["BUILDCHECK_DRY_RUN"], bool):
+        raise BuildcheckSettingsError(f"buildcheck: BUILDCHECK_DRY_RUN must be True or False, not {s['BUILDCHECK_DRY_RUN']!r}")
     if s.get("BUILDCHECK_TYPOGRIFY") and s.get("TYPOGRIFY"):
         raise BuildcheckSettingsError(
             "buildcheck: BUILDCHECK_TYPOGRIFY and TYPOGRIFY are both on, which would typogrify every "
@@ -148,13 +86,20 @@ def check_settings(pelican):
 
 
 class CheckedMarkdownReader(MarkdownReader):
-    """Pelican's Markdown reader, after a check of the metadata header.
+    """Pelican's Markdown reader, reading the header itself (buildcheck.source).
 
-    Beyond the check it differs in three ways, all for speed: one Markdown instance serves
-    every file of the run (reset in between, as Python-Markdown intends); a file in
-    another language than the run's has only its header read; and with
-    BUILDCHECK_TYPOGRIFY typogrify runs here, so Pelican's content cache keeps its result
-    (Pelican's own TYPOGRIFY pass runs after the cache, on every build, cached or not).
+    The header, in Pelican's ``key: value`` form or as YAML front matter, is parsed and
+    checked by :mod:`buildcheck.source` (the same code ``invoke check`` runs), so both
+    forms give the same metadata; dates are read day first. The text is checked too (raw
+    HTML the site blocks, half-written links, images without a description) and its
+    links and images are kept in the metadata (``buildcheck_links``), to be checked
+    against everything the build makes once every file is read (:func:`final_checks`).
+    A file with problems is skipped; the run fails at the end, after every file was read.
+
+    Beyond the checks it differs in three ways, all for speed: one Markdown instance
+    serves every file of the run (reset in between); a file in another language than
+    the run's has only its header read; and with BUILDCHECK_TYPOGRIFY typogrify runs here,
+    so Pelican's content cache keeps its result.
     """
 
     def __init__(self, *args, **kwargs):
@@ -163,45 +108,55 @@ class CheckedMarkdownReader(MarkdownReader):
         self._typogrify = typogrifier(self.settings)
 
     def _markdown(self):
-        """The run's Markdown instance, reset, with the meta preprocessor in place
-        (Pelican's _parse_metadata deregisters it after each file)."""
+        """The run's Markdown instance, reset; the header is never left to its meta extension."""
         if self._shared_md is None:
             self._shared_md = Markdown(**self.settings["MARKDOWN"])
-            self._meta_preprocessor = self._shared_md.preprocessors["meta"]
+            if "meta" in self._shared_md.preprocessors:
+                self._shared_md.preprocessors.deregister("meta")
         else:
             self._shared_md.reset()
-            if "meta" not in self._shared_md.preprocessors:
-                self._shared_md.preprocessors.register(self._meta_preprocessor, "meta", 27)
         return self._shared_md
 
-    def read(self, source_path):
-        with open(source_path, encoding="utf-8") as f:
-            try:
-                text = f.read()
-            except UnicodeDecodeError as e:
-                report(self.settings, [Problem(relpath(source_path), 1, 1, "file", f"not UTF-8: {e.reason}")])
-                return "", {"title": "error", "status": "skip"}
-        text = text.removeprefix("\ufeff")
+    def _is_article(self, source_path):
         content_root = os.path.abspath(self.settings["PATH"])
         article_dirs = [os.path.join(content_root, p) for p in self.settings["ARTICLE_PATHS"]]
-        is_article = any(os.path.abspath(source_path).startswith(d + os.sep) for d in article_dirs)
-        problems = check_header(source_path, text, self.settings, is_article)
-        if problems:
-            report(self.settings, problems)
-            # Skip the file; the run fails at the end, after every file was checked.
-            return "", {"title": "error", "status": "skip"}
-        header = header_of(text)
+        return any(os.path.abspath(source_path).startswith(d + os.sep) for d in article_dirs)
+
+    def read(self, source_path):
+        shown = relpath(source_path)
+        skip = "", {"title": "error", "status": "skip"}
+        text, problem = source.read_text(source_path, shown)
+        if problem:
+            report(self.settings, [problem])
+            return skip
+        header = source.parse_header(shown, text, list(self.settings["LANGUAGES"]), self._is_article(source_path))
+        if header.problems:
+            report(self.settings, header.problems)
+            return skip
         run_lang = self.settings.get("LANG")  # set by the languages plugin: one run per language
-        lang = _LANG_LINE.search(header)
+        lang = header.meta.get("lang")
         # Another language's run writes the page of a file in another language; this run
-        # only lists and links it, so the metadata is all it needs: the body is not converted.
-        foreign = run_lang and lang and lang.group(1) != run_lang
+        # only lists and links it, so the metadata is all it needs: the text is not read.
+        foreign = bool(run_lang and lang and lang != run_lang)
+        links, problems = [], []
+        if not foreign:
+            problems, links = source.check_body(shown, text, header.body_line, self.settings)
+            # The run fails at the end; the text is not converted, but the file stays in the
+            # run, so that its links are checked too (every problem at once).
+            report(self.settings, problems)
         self._source_path = source_path
         self._md = self._markdown()
-        content = "" if foreign else self._md.convert(text)
-        if foreign:
-            self._md.convert(header)
-        metadata = self._parse_metadata(getattr(self._md, "Meta", {}))
+        body = "\n".join(text.split("\n")[header.body_line - 1:])
+        content = "" if foreign or problems else self._md.convert(body)
+        metadata = {}
+        for name, value in header.meta.items():
+            if name in self.settings["FORMATTED_FIELDS"]:
+                self._md.reset()
+                value = self._md.convert(value)
+            metadata[name] = self.process_metadata(name, value)
+        metadata["buildcheck_links"] = [(link.kind, link.target, link.line, link.col) for link in links]
+        metadata["buildcheck_where"] = dict(header.where)
+        metadata["buildcheck_items"] = {k: list(v) for k, v in header.items.items()}
         if self._typogrify:
             content = self._typogrify(content) if content else content
             for key in ("title", "summary"):
@@ -216,19 +171,33 @@ def readers_init(readers):
             readers.reader_classes[ext] = CheckedMarkdownReader
 
 
-def fail_if_problems(pelican_or_generators):
-    settings = pelican_or_generators.settings if hasattr(pelican_or_generators, "settings") else None
-    if settings is None:
-        settings = pelican_or_generators[0].settings
+def prune_static_links(generator):
+    """A {static} link to a file that does not exist: Pelican would stop with a traceback
+    when copying it; final_checks reports it on the line that has it instead."""
+    links = generator.context.get("static_links")
+    if links:
+        root = generator.settings["PATH"]
+        for path in [p for p in links if not os.path.isfile(os.path.join(root, p))]:
+            links.discard(path)
+
+
+def fail_if_problems(generators):
+    from .links import final_checks  # noqa: PLC0415
+
+    settings = generators[0].settings
+    report(settings, final_checks(generators[0].context, settings))
     problems = _problems(settings)
     if problems:
         # SystemExit passes Pelican's handler, which would add a traceback to the clear lines above.
         sys.stderr.write(f"buildcheck: {len(problems)} problem(s) in the content; nothing was written\n")
         raise SystemExit(BuildError.exitcode)
+    if settings.get("BUILDCHECK_DRY_RUN"):
+        raise SystemExit(0)  # `invoke check`: every check made, nothing written
 
 
 def register():
     signals.initialized.connect(check_settings)
     signals.readers_init.connect(readers_init)
+    signals.page_generator_finalized.connect(prune_static_links)
     # After reading everything (and before writing anything), stop if anything was wrong.
     signals.all_generators_finalized.connect(fail_if_problems)

@@ -397,9 +397,11 @@ def link_content(items, settings, slugs):
         source = getattr(item, "source_path", None) or "?"
         shown = shown_path(source)
         if own:
+            # Where buildcheck's reader found each item of the header (either header form).
+            positions = {i[0]: (i[1], i[2]) for i in (getattr(item, "buildcheck_items", None) or {}).get("networks", [])}
             for slug in declared_networks(item):
                 if slug not in slugs:
-                    line, col = _source_position(
+                    line, col = positions.get(slug) or _source_position(
                         source, re.compile(rf"^networks\s*:.*?(?<![\w-])({re.escape(slug)})(?![\w-])", re.I),
                         header_only=True)
                     problems.append(Problem(shown, line, col, "networks",
@@ -479,6 +481,7 @@ class NetworksGenerator(Generator):
             return  # the run fails at all_generators_finalized (buildcheck); nothing is written
         problems = _logo_problems(networks, settings)
         slugs = {n.slug for n in networks}
+        self.context["network_slugs"] = sorted(slugs)  # for buildcheck's link check, even when this run fails
         items = [item for key in CONTENT_LISTS for item in self.context.get(key, [])]
         problems += link_content(items, settings, slugs)
         if problems:
