@@ -5,13 +5,15 @@ after the Pelican runs (publishing.sitewide).
 
 * i18n over the site's LANGUAGES (``multiple_files``: ``<translation_key>.<lang>.md``,
   one file name per entry across languages, as Decap's i18n wants);
-* the blog (ARTICLE_PATHS) and the pages (PAGE_PATHS): Markdown with a ``---`` block of
-  plain ``key: value`` YAML, the keys of today's headers;
+* the blog (ARTICLE_PATHS) and the pages (PAGE_PATHS): Markdown with YAML front matter
+  (a ``---`` block, the keys of a Pelican header; tags and networks as YAML lists), as
+  plugins/buildcheck reads it;
 * the networks (NETWORKS_PATH): every field from network.schema.json (required, enums as
   select, e-mail and URL patterns, localized texts as one field per language), so the
   editor refuses what the build refuses.
 """
 
+import difflib
 import os
 import re
 from urllib.parse import urlsplit
@@ -29,7 +31,6 @@ DEFAULTS = {
 UI_LOCALES = {"bg", "ca", "cs", "da", "de", "en", "es", "fa", "fr", "he", "hr", "hu", "it", "ja", "ko", "lt",
               "nb_no", "nl", "nn_no", "pl", "pt", "ro", "ru", "sv", "th", "tr", "ua", "vi", "zh_Hans", "zh_Hant"}
 SLUG = r"^[a-z0-9]+(-[a-z0-9]+)*$"
-SLUG_LIST = r"^\s*[a-z0-9]+(-[a-z0-9]+)*(\s*,\s*[a-z0-9]+(-[a-z0-9]+)*)*\s*$"
 #: Labels and hints of the editor, in the editor's language (DECAP_LOCALE); English otherwise.
 TEXT = {
     "nl": {
@@ -42,10 +43,9 @@ TEXT = {
         "key_hint": "Verbindt de taalversies en is de bestandsnaam: kleine letters, cijfers en streepjes, "
                     "in elke taal dezelfde.",
         "tags_hint": "Gescheiden door komma's.",
-        "networks_hint": "De netwerken waarover het bericht gaat, gescheiden door komma's: {slugs}.",
+        "networks_hint": "De netwerken waarover het bericht gaat.",
         "summary_hint": "Een of twee zinnen voor overzichten, feeds en zoekmachines.",
         "slug_message": "kleine letters a-z, cijfers en losse streepjes, bijv. 'de-kracht-van-samenwerken'",
-        "networks_message": "namen van netwerken (kleine letters en streepjes), gescheiden door komma's",
         "published": "Gepubliceerd", "draft": "Concept",
     },
     "en": {
@@ -58,10 +58,9 @@ TEXT = {
         "key_hint": "Links the language versions and is the file name: lowercase letters, digits and hyphens, "
                     "the same in every language.",
         "tags_hint": "Separated by commas.",
-        "networks_hint": "The networks the post is about, separated by commas: {slugs}.",
+        "networks_hint": "The networks the post is about.",
         "summary_hint": "One or two sentences for listings, feeds and search engines.",
         "slug_message": "lowercase letters a-z, digits and single hyphens, e.g. 'the-power-of-collaboration'",
-        "networks_message": "network slugs (lowercase letters and hyphens), separated by commas",
         "published": "Published", "draft": "Draft",
     },
 }
@@ -85,7 +84,7 @@ def validate(settings, cwd=None):
     s = with_defaults(settings)
     for key in s:
         if key not in DEFAULTS:
-            close = [k for k in DEFAULTS if k[6:] in key or key[6:] in k]
+            close = difflib.get_close_matches(key, sorted(DEFAULTS), n=1, cutoff=0.6)
             hint = f" (did you mean {close[0]}?)" if close else ""
             raise DecapSettingsError(f"decap: unknown setting {key}{hint}")
     bundle = os.path.join(cwd or os.getcwd(), s["DECAP_BUNDLE"])
@@ -179,9 +178,11 @@ class SchemaFields:
             text = node.get("additionalProperties", {})
             inner = self.field("_", text, True)
             widget = "markdown" if name == "description" else "text" if name == "summary" else "string"
+            # An optional text's languages are optional in the editor (Decap checks the fields of
+            # an empty object too); giving one but not the other is refused by the build.
             f.update(widget="object", collapsed=False,
-                     fields=[{**inner, "name": code, "label": self.labels[code], "widget": widget}
-                             for code in self.languages])
+                     fields=[{**inner, "name": code, "label": self.labels[code], "widget": widget,
+                              "required": required} for code in self.languages])
             f["fields"] = [{k: v for k, v in sub.items() if k != "hint"} for sub in f["fields"]]
             return f
         if "enum" in node:
@@ -242,9 +243,9 @@ class SchemaFields:
 
 # --- the whole config ----------------------------------------------------------------------
 
-def decap_config(settings, network_slugs=(), cwd=None):
+def decap_config(settings, cwd=None):
     """Decap's config.yml (a dict) for this site. ``settings`` as Pelican has them (PATH
-    absolute); ``network_slugs`` for the blog's hints; ``cwd`` the repository root."""
+    absolute); ``cwd`` the repository root (default: the working directory)."""
     from networks.model import schema as network_schema
 
     s = validate(settings, cwd)
@@ -285,11 +286,14 @@ def decap_config(settings, network_slugs=(), cwd=None):
              "format": "YYYY-MM-DD", "date_format": "DD-MM-YYYY", "time_format": False},
             {"name": "author", "label": t["author"], "widget": "string", "i18n": "duplicate", "required": False},
             {"name": "category", "label": t["category"], "widget": "string", "i18n": True, "required": False},
-            {"name": "tags", "label": t["tags"], "widget": "string", "i18n": True, "required": False,
+            # Lists in the YAML front matter (tags: [a, b]), as the build reads them (plugins/buildcheck).
+            {"name": "tags", "label": t["tags"], "widget": "list", "i18n": True, "required": False,
              "hint": t["tags_hint"]},
-            {"name": "networks", "label": t["post_networks"], "widget": "string", "i18n": "duplicate",
-             "required": False, "pattern": [SLUG_LIST, t["networks_message"]],
-             "hint": t["networks_hint"].format(slugs=", ".join(network_slugs) or "-")},
+            # Only networks that exist can be chosen (the build refuses an unknown slug).
+            {"name": "networks", "label": t["post_networks"], "widget": "relation", "i18n": "duplicate",
+             "required": False, "multiple": True, "collection": "networks", "value_field": "slug",
+             "search_fields": ["slug", f"name.{primary}"], "display_fields": [f"name.{primary}"],
+             "hint": t["networks_hint"]},
             summary, status, body,
         ],
     }
