@@ -9,10 +9,11 @@ DECAP_PATH (``admin/``):
 * ``config.yml``: made by :func:`decap.config.decap_config` from the settings and the
   network JSON Schema; ``local_backend`` only when DECAP_LOCAL_BACKEND is set
   (development builds: decap-server edits the working tree);
-* ``admin.js``: the site's one custom widget (the language of an i18n pane);
-* the bundle: ``decap-cms.js`` and the chunks it loads on demand (no source maps).
+* ``admin.<hash>.js``: the site's one custom widget (the language of an i18n pane);
+* the bundle: ``decap-cms.<hash>.js`` and the chunks it loads on demand (no source maps).
 """
 
+import hashlib
 import html
 import json
 import logging
@@ -35,14 +36,14 @@ PAGE = """<!DOCTYPE html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="robots" content="noindex, nofollow">
+<meta name="robots" content="noindex">
 <meta http-equiv="Content-Security-Policy" content="{csp}">
 <title>{title}</title>
 <link rel="canonical" href="{base}/">
 </head>
 <body>
-<script src="{base}/decap-cms.js"></script>
-<script src="{base}/admin.js"></script>
+<script src="{base}/{main}"></script>
+<script src="{base}/{admin_js}"></script>
 </body>
 </html>
 """
@@ -76,6 +77,12 @@ def bundle_files(bundle):
                   if p.is_file() and p.name.endswith("decap-cms.js"))
 
 
+def fingerprinted(name, data):
+    """decap-cms.js -> decap-cms.<first 10 hex digits of its SHA-256>.js (cache busting)."""
+    stem, ext = os.path.splitext(name)
+    return f"{stem}.{hashlib.sha256(data).hexdigest()[:10]}{ext}"
+
+
 def _link_or_copy(src, dest):
     try:
         os.link(src, dest)
@@ -96,18 +103,22 @@ def write_admin(settings, output_path, cwd=None):
     base = f"{settings['SITEURL']}/{settings['DECAP_PATH']}"
     primary = next(iter(settings["LANGUAGES"]))
     title = f"{settings['SITENAME']}: {'beheer' if config['locale'] == 'nl' else 'editor'}"
-    (admin / "index.html").write_text(PAGE.format(
-        lang=_attr(primary), csp=_attr(admin_policy(settings, for_meta=True)),
-        title=_attr(title), base=_attr(base)), encoding="utf-8")
     languages = {code: cfg["name"] for code, cfg in settings["LANGUAGES"].items()}
-    (admin / "admin.js").write_text(
-        f"window.SITE_LANGUAGES = {json.dumps(languages, ensure_ascii=False)};\n"
-        + ADMIN_JS.read_text(encoding="utf-8"), encoding="utf-8")
-    for f in bundle_files(os.path.join(cwd, settings["DECAP_BUNDLE"])):
-        dest = admin / f.name
+    own = (f"window.SITE_LANGUAGES = {json.dumps(languages, ensure_ascii=False)};\n"
+           + ADMIN_JS.read_text(encoding="utf-8")).encode()
+    admin_js = fingerprinted("admin.js", own)
+    (admin / admin_js).write_bytes(own)
+    bundle = Path(cwd, settings["DECAP_BUNDLE"])
+    # The main script gets a fingerprinted name (its chunks are found relative to it, by number).
+    main = fingerprinted("decap-cms.js", (bundle / "decap-cms.js").read_bytes())
+    for f in bundle_files(bundle):
+        dest = admin / (main if f.name == "decap-cms.js" else f.name)
         if dest.exists():
             dest.unlink()
         _link_or_copy(f, dest)
+    (admin / "index.html").write_text(PAGE.format(
+        lang=_attr(primary), csp=_attr(admin_policy(settings, for_meta=True)), title=_attr(title),
+        base=_attr(base), main=_attr(main), admin_js=_attr(admin_js)), encoding="utf-8")
 
 
 def finalized(pelican):

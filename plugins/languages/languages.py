@@ -213,8 +213,7 @@ def page_finalized(generator):
     home = generator.context["pages_by_key"].get("home")
     if home is None or home.lang != lang:
         # Every language needs its own home page: the language switcher falls back to it.
-        prefix = generator.settings["LANGUAGES"][lang]["prefix"]
-        where = f"content/pages/{prefix + '/' if prefix else ''}home.md"
+        where = f"content/pages/home.{lang}.md"
         raise LanguagesSettingsError(
             f"languages: there is no home page in {lang!r}: add {where} with translation_key: home, "
             f"lang: {lang}, save_as: {generator.settings['HOME_URL']}index.html, url: {generator.settings['HOME_URL']}")
