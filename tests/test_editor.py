@@ -8,9 +8,8 @@ import sys
 
 import lxml.html
 import pytest
-from pelican.settings import read_settings
 
-import tasks
+from sitebuild.build import build_site
 from tests.support import ROOT, copy_site
 from tools import editor
 from tools.editor import ERROR, WARNING, EditorError
@@ -25,7 +24,7 @@ def header(path):
 
 
 def build(root):
-    return tasks.build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root)
+    return build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root)
 
 
 def alternate(page, lang):
@@ -70,8 +69,9 @@ def test_new_post_and_its_translation_build_and_link_each_other(site):
         "category": "Collaboration",  # what the English versions of "Samenwerken" posts use
     }
     text = translation.read_text(encoding="utf-8")
+    # The quoted original links to the English contact page: a text links in its own language.
     assert ("> Tien jaar samenwerken in het noorden.\n>\n"
-            "> Met [SUSPACC]({network}suspacc); [contact]({filename}/pages/contact.nl.md).\n") in text
+            "> Met [SUSPACC]({network}suspacc); [contact]({filename}/pages/contact.en.md).\n") in text
 
     # The draft builds, but is not published.
     build(root)
@@ -176,9 +176,11 @@ def test_invoke_tasks_on_a_copy(site):
     p = invoke("new-post", "Biocoöperatie groeit", "--tags", "samenwerking")
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip() == "content/blog/biocooperatie-groeit.md"
+    assert "Preview: http://127.0.0.1:8000/blog/biocooperatie-groeit/ " in p.stderr
     p = invoke("translate", "biocooperatie-groeit", "--lang", "en", "--title", "Biocooperative grows")
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip() == "content/blog/biocooperative-grows.md"
+    assert "Preview: http://127.0.0.1:8000/en/blog/drafts/biocooperative-grows/ " in p.stderr  # a draft, in English
     p = invoke("check")
     assert p.returncode == 1
     assert "content/blog/biocooperatie-groeit.md:9:10: summary: summary still says TODO" in p.stdout.splitlines()
@@ -188,9 +190,8 @@ def test_invoke_tasks_on_a_copy(site):
 
 @pytest.fixture(scope="module")
 def fixture_findings():
-    settings = read_settings(str(ROOT / "pelicanconf.py"),
-                             override={"PATH": str(FIXTURE), "WITH_FUTURE_DATES": False})
-    return editor.check(editor.Site(ROOT / "pelicanconf.py", settings=settings), today=datetime.date(2025, 1, 1))
+    site = editor.Site(ROOT / "pelicanconf.py", overrides={"PATH": str(FIXTURE), "WITH_FUTURE_DATES": False})
+    return editor.check(site, today=datetime.date(2025, 1, 1))
 
 
 #: (file, line, col, field, level, part of the message): one file per kind of mistake.
@@ -199,19 +200,19 @@ PLANTED = [
     ("blog/summary-todo.md", 8, 10, "summary", ERROR, "summary still says TODO"),
     ("blog/text-todo.md", 12, 1, "text", ERROR, "still has a TODO"),
     ("pages/no-summary.md", 1, 1, "summary", WARNING, "missing"),
-    ("blog/image-no-alt.md", 12, 1, "image", ERROR, "no alt text"),
-    ("blog/img-tag-no-alt.md", 12, 5, "image", ERROR, "no alt text"),
+    ("blog/image-no-alt.md", 12, 1, "image", ERROR, "no description"),
+    ("blog/img-tag-no-alt.md", 12, 5, "image", ERROR, "no description"),
     ("blog/image-meta-no-alt.md", 8, 8, "image_alt", ERROR, "no image_alt"),
     ("blog/broken-filename-link.md", 10, 16, "link", ERROR, "no file tests/fixtures/editor/content/blog/bestaat-niet.md"),
     ("blog/broken-static-link.md", 12, 22, "link", ERROR, "no file tests/fixtures/editor/content/images/folder.pdf"),
     ("blog/unknown-network-link.md", 10, 25, "link", ERROR, "no network has slug 'biocoperatie' (did you mean 'biocooperatie'?)"),
     ("blog/unknown-network-meta.md", 8, 20, "networks", ERROR, "no network has slug 'bernn'"),
     ("blog/tag-typo.md", 8, 18, "tags", ERROR, "'samenwerkng' looks like a typo of the tag 'samenwerking'"),
-    ("blog/duplicate-translation.md", 3, 18, "translation_key", ERROR, "already has translation_key 'clean' in 'nl'"),
+    ("blog/duplicate-translation.md", 3, 18, "translation_key", ERROR, "clean.md already has translation_key 'clean' in 'nl'"),
     ("blog/no-translation.md", 3, 18, "translation_key", WARNING, "no English translation"),
     ("blog/draft.md", 8, 9, "status", WARNING, "still a draft"),
     ("blog/future.md", 5, 7, "date", WARNING, "dated in the future"),
-    ("blog/not-utf8.md", 1, 1, "file", ERROR, "not UTF-8"),
+    ("blog/not-utf8.md", 1, 11, "file", ERROR, "not UTF-8"),
 ]
 
 
@@ -256,5 +257,5 @@ def test_check_exit_status(tmp_path):
     post.write_text(post.read_text(encoding="utf-8") + "\n![](foto.jpg)\n", encoding="utf-8")
     status, lines = run()
     assert status == 1
-    assert any(line.startswith("content/blog/kracht-van-samenwerken.nl.md:") and ": image: no alt text" in line
+    assert any(line.startswith("content/blog/kracht-van-samenwerken.nl.md:") and ": image: no description" in line
                for line in lines), lines

@@ -8,13 +8,16 @@
 names (the content directory, the languages). Every function works on any copy of the
 site, which is how the tests use them.
 
-The check reads the Markdown sources only; it builds nothing. The metadata header is
-checked by the build's own checker (buildcheck.check_header); the other checks are
-those a build cannot make, or makes too late: placeholder texts, images without alt
-text, links to files or networks that do not exist, tags that look like a typo of an
-existing tag, duplicate translations, posts without a translation and drafts. Each
-finding prints as ``file:line:col: field: message`` (a warning's message starts with
-"warning:"); ``invoke check`` exits with status 1 if any finding is an error.
+The check runs the build's own checks, by the same code (buildcheck.dryrun: one Pelican
+run per language that reads and checks everything, then stops before writing): headers
+in either form, the text (blocked HTML, half-written links, images without a
+description), every internal link and image, the network files, duplicate addresses and
+translations. To those it adds what only an editor needs to hear: placeholder texts
+still saying TODO, tags that look like a typo of an existing tag, posts without a
+translation (with a "did you mean" for a mistyped translation_key), drafts, and posts
+dated in the future. Each finding prints as ``file:line:col: field: message`` (a
+warning's message starts with "warning:"); ``invoke check`` exits with status 1 if any
+finding is an error. Files are read by buildcheck.source, as the build reads them.
 """
 
 from __future__ import annotations
@@ -27,10 +30,14 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from urllib.parse import unquote
+
+from buildcheck import source as buildsource
+from buildcheck.dates import parse_date
 
 ROOT = Path(__file__).resolve().parents[1]
 ERROR, WARNING = "error", "warning"
+#: Where the development server (make serve) shows the site.
+PREVIEW = "http://127.0.0.1:8000"
 
 #: A tag this similar to a more established tag of the same language is taken for a typo.
 TAG_TYPO_CUTOFF = 0.85
@@ -48,16 +55,7 @@ PLACEHOLDERS = {
     },
 }
 
-_KEY_LINE = re.compile(r"^(?P<key>[A-Za-z0-9_-]+):(?P<sep>\s*)(?P<value>.*)$")
-_FENCE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})")
-_INLINE_CODE = re.compile(r"(?P<ticks>`+)(?!`).*?(?<!`)(?P=ticks)(?!`)")
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
-_MD_IMAGE_NO_ALT = re.compile(r"!\[\s*\](?=[(\[])")
-_IMG_TAG = re.compile(r"<img\b[^>]*>", re.I | re.S)
-_ALT_ATTR = re.compile(r"\salt\s*=", re.I)
-#: Pelican's intra-site links ({filename}, {static}, {attach}; also |filename|) and the
-#: networks plugin's {network}slug, as written in Markdown.
-_SITE_LINK = re.compile(r"[{|](?P<what>filename|static|attach|network)[}|](?P<value>[^\s\"'()<>\[\]]*)")
 _TODO = re.compile(r"^\s*(?:<!--\s*)?TODO\b")
 
 
@@ -89,9 +87,10 @@ class Source:
     shown: str  # as printed: relative to the site's root
     text: str
     is_article: bool
-    meta: dict = field(default_factory=dict)  # lower-case key -> value (first occurrence)
+    meta: dict = field(default_factory=dict)  # lower-case key -> value as text (lists joined by ", ")
     where: dict = field(default_factory=dict)  # key -> (line, column of the value)
     body_line: int = 1  # the line number of the first line after the header
+    header: buildsource.Header = field(default_factory=buildsource.Header)  # as the build reads it
 
     @property
     def lines(self):
@@ -114,51 +113,35 @@ class Source:
         return "\n".join(self.lines[self.body_line - 1:])
 
     def list_of(self, key):
+        value = self.header.meta.get(key)
+        if isinstance(value, list):
+            return value
         return [v.strip() for v in self.meta.get(key, "").split(",") if v.strip()]
 
     def at(self, key):
         return self.where.get(key, (1, 1))
 
 
-def parse_header(text):
-    """(meta, where, body_line) of a Markdown file's metadata header, read like the build does."""
-    lines = text.splitlines()
-    meta, where = {}, {}
-    start = 1 if lines and lines[0].strip() == "---" else 0
-    last = None
-    number = start
-    for number, line in enumerate(lines[start:], start=start + 1):
-        if not line.strip() or line.strip() in ("---", "..."):
-            return meta, where, number + 1
-        if (line.startswith("    ") or line.startswith("\t")) and last:
-            meta[last] = f"{meta[last]} {line.strip()}".strip()
-            continue
-        m = _KEY_LINE.match(line)
-        if not m:
-            continue
-        key = m.group("key").lower()
-        last = key
-        if key not in meta:
-            meta[key] = m.group("value").strip()
-            where[key] = (number, m.start("value") + 1)
-    return meta, where, number + 1
+def parse_header(text, languages=(), is_article=False, shown=""):
+    """(meta, where, body_line) of a Markdown file's header (either form), read as the build
+    reads it (buildcheck.source): values as text, lists joined by ", ", dates as ISO."""
+    header = buildsource.parse_header(shown, buildsource.normalize(text), list(languages), is_article)
+    return {k: header.text(k) for k in header.meta}, dict(header.where), header.body_line
 
 
 class Site:
     """A site: its settings file (pelicanconf.py) and the content it names."""
 
-    def __init__(self, settings_file=None, settings=None):
+    def __init__(self, settings_file=None, overrides=None):
         self.settings_file = Path(settings_file or ROOT / "pelicanconf.py").resolve()
         self.root = self.settings_file.parent
-        self._settings = settings
+        self.overrides = dict(overrides or {})  # setting -> value, as Pelican's -e gives them
 
     @cached_property
     def settings(self):
-        if self._settings is not None:
-            return self._settings
         from pelican.settings import read_settings
 
-        return read_settings(str(self.settings_file))
+        return read_settings(str(self.settings_file), override=dict(self.overrides))
 
     @property
     def content(self):
@@ -202,13 +185,13 @@ class Site:
         """A Source, or a Finding if the file cannot be read as UTF-8."""
         path = Path(path).resolve()
         shown = self.shown(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as e:
-            return Finding(shown, 1, 1, "file", f"not UTF-8: {e.reason}")
-        meta, where, body_line = parse_header(text)
+        text, problem = buildsource.read_text(path, shown)
+        if problem:
+            return Finding(*vars(problem).values())
         is_article = any(d in path.parents for d in self.article_dirs())
-        return Source(path, shown, text, is_article, meta, where, body_line)
+        header = buildsource.parse_header(shown, text, self.languages, is_article)
+        meta = {k: header.text(k) for k in header.meta}
+        return Source(path, shown, text, is_article, meta, dict(header.where), header.body_line, header)
 
     def sources(self):
         out = []
@@ -268,14 +251,11 @@ def default_category(site, lang, sources=None):
 
 
 def _check_date(value):
-    from pelican.utils import get_date
-
-    value = str(value).strip()
-    try:
-        get_date(value)
-    except (ValueError, OverflowError):
-        raise EditorError(f"--date {value!r} is not a date (use YYYY-MM-DD)") from None
-    return value
+    """The date as ISO text, read as the build reads a header's date (day first)."""
+    iso, problem = parse_date(value)
+    if problem:
+        raise EditorError(f"--date: {problem}")
+    return iso
 
 
 def _check_lang(site, lang):
@@ -409,12 +389,31 @@ def _quoted(text):
     return "\n".join(f"> {line}".rstrip() for line in text.strip("\n").split("\n"))
 
 
+def _links_in(site, sources, original, lang):
+    """The original's text, its {filename} links to posts and pages that have a version in
+    ``lang`` pointing at that version (the build wants a text's links in its own language)."""
+    by_path = {s.path: s for s in sources}
+    versions = {(s.is_article, s.key, s.lang): s for s in sources if s.key}
+
+    def swap(m):
+        value = m.group("value")
+        path, sep, rest = value.partition("#")
+        target = (site.content / path.lstrip("/")) if path.startswith("/") else (original.path.parent / path)
+        linked = by_path.get(target.resolve())
+        other = linked and versions.get((linked.is_article, linked.key, lang))
+        if not other:
+            return m.group(0)
+        return f"{m.group('what')}/{other.path.relative_to(site.content.resolve()).as_posix()}{sep}{rest}"
+
+    return re.sub(r"(?P<what>[{|]filename[}|])(?P<value>[^\s)\]\"'>]+)", swap, original.body)
+
+
 def translate(site, post, lang=None, title=None, notes=None):
     """Start a translation of ``post``: a draft with the same translation_key. Returns its path."""
     notes = [] if notes is None else notes
     sources = site.sources()
     original = find_post(site, post, sources)
-    problems = {p.field for p in header_findings(site, original) if p.field in ("lang", "translation_key")}
+    problems = {p.field for p in original.header.problems if p.field in ("lang", "translation_key")}
     if problems or not original.lang or not original.key:
         raise EditorError(f"{original.shown}: fix its lang and translation_key first (see `invoke check`)")
     key = original.key
@@ -460,47 +459,13 @@ def translate(site, post, lang=None, title=None, notes=None):
              f"which is quoted at the end. Translate the title, summary and tags above too.\n\n"
              f"TODO: when the translation is done, delete this line and the quoted original below it, "
              f"and the line \"status: draft\" to publish. The original ({original.lang}, {original.shown}):"
-             f"\n\n{_quoted(original.body)}\n")
+             f"\n\n{_quoted(_links_in(site, sources, original, lang))}\n")
     with open(path, "x", encoding="utf-8") as f:
         f.write(text)
     return path
 
 
 # --- check -------------------------------------------------------------------------------------
-
-def header_findings(site, src):
-    """The build's own metadata header check (buildcheck.check_header)."""
-    from buildcheck.check import check_header
-
-    return [Finding(p.path, p.line, p.col, p.field, p.message)
-            for p in check_header(src.shown, src.text, site.settings, src.is_article)]
-
-
-def _masked(text):
-    """The text with code (fenced blocks, inline spans) and HTML comments blanked out,
-    every character's line and column unchanged."""
-    out, fence = [], None
-    for line in text.split("\n"):
-        m = _FENCE.match(line)
-        if fence:
-            out.append(" " * len(line))
-            if m and m.group("fence")[0] == fence[0] and len(m.group("fence")) >= len(fence):
-                fence = None
-            continue
-        if m:
-            fence = m.group("fence")
-            out.append(" " * len(line))
-            continue
-        out.append(_INLINE_CODE.sub(lambda c: " " * len(c.group(0)), line))
-    text = "\n".join(out)
-    return _COMMENT.sub(lambda c: re.sub(r"[^\n]", " ", c.group(0)), text)
-
-
-def _position(src, body, offset):
-    """(line, col) in the file of an offset into ``body`` (which starts at src.body_line)."""
-    before = body[:offset]
-    return src.body_line + before.count("\n"), offset - (before.rfind("\n") + 1) + 1
-
 
 def _blank_but_first_line(match):
     first, newline, rest = match.group(0).partition("\n")
@@ -526,74 +491,12 @@ def placeholder_findings(site, src):
     return found
 
 
-def image_findings(site, src):
-    """Images without alt text."""
-    found = []
-    body = _masked(src.body)
-    for m in _MD_IMAGE_NO_ALT.finditer(body):
-        line, col = _position(src, body, m.start())
-        found.append(Finding(src.shown, line, col, "image",
-                             "no alt text: describe the image between the brackets, ![like this](...)"))
-    for m in _IMG_TAG.finditer(body):
-        if not _ALT_ATTR.search(m.group(0)):
-            line, col = _position(src, body, m.start())
-            found.append(Finding(src.shown, line, col, "image",
-                                 'no alt text: add alt="what the image shows" (alt="" only if it is decoration)'))
-    if src.meta.get("image") and not src.meta.get("image_alt"):
-        line, col = src.at("image")
-        found.append(Finding(src.shown, line, col, "image_alt", "the image has no image_alt: describe it"))
-    return found
-
-
-def link_findings(site, src, network_slugs):
-    """{filename}/{static}/{attach} links to files that do not exist; {network} links and
-    ``networks:`` metadata naming a network that does not exist."""
-    found = []
-    body = _masked(src.body)
-    slugs = network_slugs or set()
-    none_yet = "" if network_slugs else " (there are no networks in content/networks yet)"
-    for m in _SITE_LINK.finditer(body):
-        what, value = m.group("what"), m.group("value")
-        line, col = _position(src, body, m.start())
-        if what == "network":
-            slug = value.split("#")[0].split("?")[0]
-            if slug not in slugs:
-                found.append(Finding(src.shown, line, col, "link",
-                                     f"{{network}}{slug}: no network has slug {slug!r}"
-                                     f"{_did_you_mean(slug, slugs)}{none_yet}"))
-            continue
-        target = unquote(value.split("#")[0].split("?")[0])
-        if not target:
-            found.append(Finding(src.shown, line, col, "link", f"{{{what}}} without a file name"))
-            continue
-        resolved = (site.content / target.lstrip("/")) if target.startswith("/") else (src.path.parent / target)
-        if not resolved.resolve().is_file():
-            siblings = [p.name for p in resolved.parent.glob("*")] if resolved.parent.is_dir() else []
-            found.append(Finding(src.shown, line, col, "link",
-                                 f"{{{what}}}{value}: there is no file {site.shown(resolved.resolve())}"
-                                 f"{_did_you_mean(resolved.name, siblings)}"))
-    if "networks" in src.meta:
-        line, _ = src.at("networks")
-        text = src.lines[line - 1]
-        for slug in src.list_of("networks"):
-            if slug not in slugs:
-                m = re.search(rf"(?<![\w-]){re.escape(slug)}(?![\w-])", text[text.index(":") + 1:])
-                col = text.index(":") + 2 + m.start() if m else 1
-                found.append(Finding(src.shown, line, col, "networks",
-                                     f"no network has slug {slug!r}{_did_you_mean(slug, slugs)}{none_yet}"))
-    return found
-
-
-def _tag_columns(src):
-    line, _ = src.at("tags")
-    text = src.lines[line - 1] if line - 1 < len(src.lines) else ""
-    start = text.index(":") + 1 if ":" in text else 0
-    cols = {}
-    for m in re.finditer(r"[^,]+", text[start:]):
-        tag = m.group(0).strip()
-        if tag and tag not in cols:
-            cols[tag] = start + m.start() + len(m.group(0)) - len(m.group(0).lstrip()) + 1
-    return line, cols
+def _tag_positions(src):
+    """tag -> (line, col) where the header has it (either header form)."""
+    positions = {}
+    for tag, line, col in src.header.items.get("tags", []):
+        positions.setdefault(tag, (line, col))
+    return positions
 
 
 def tag_findings(site, sources):
@@ -620,15 +523,16 @@ def tag_findings(site, sources):
             best = min(rivals, key=weight)
             example = min(u[1] for u in uses[best])
             for _, _, s in uses[tag]:
-                line, cols = _tag_columns(s)
-                found.append(Finding(s.shown, line, cols.get(tag, 1), "tags",
+                line, col = _tag_positions(s).get(tag, s.at("tags"))
+                found.append(Finding(s.shown, line, col, "tags",
                                      f"{tag!r} looks like a typo of the tag {best!r} (used in {example})"))
     return found
 
 
 def translation_findings(site, sources):
-    """Two files with the same translation_key and language (an error); a translation_key
-    without a version in some site language (a warning)."""
+    """A translation_key without a version in some site language (a warning, with a "did
+    you mean" when a close key of a post in that language exists). Two files with the same
+    translation_key and language are the build's to report (plugins/languages)."""
     found = []
     groups = defaultdict(list)
     for s in sources:
@@ -637,18 +541,23 @@ def translation_findings(site, sources):
     for (_, key), versions in sorted(groups.items()):
         first = {}
         for s in versions:
-            if s.lang in first:
-                line, col = s.at("translation_key")
-                found.append(Finding(s.shown, line, col, "translation_key",
-                                     f"{first[s.lang].shown} already has translation_key {key!r} in "
-                                     f"{s.lang!r}: give this file its own translation_key, or another lang"))
-            else:
-                first[s.lang] = s
+            first.setdefault(s.lang, s)
         missing = [code for code in site.languages if code not in first]
         if missing:
             anchor = first.get(site.primary_lang) or min(first.values(), key=lambda s: s.shown)
             line, col = anchor.at("translation_key")
             names = ", ".join(site.language_name(code) for code in missing)
+            # A key that nearly matches, of posts (or pages) in the missing languages and none of these.
+            partners = {k: vs for (art, k), vs in groups.items() if art == anchor.is_article and k != key
+                        and any(v.lang in missing for v in vs) and not any(v.lang in first for v in vs)}
+            close = difflib.get_close_matches(key, sorted(partners), n=1, cutoff=0.8)
+            if close:
+                other = min(partners[close[0]], key=lambda s: s.shown)
+                found.append(Finding(anchor.shown, line, col, "translation_key",
+                                     f"no {names} version has translation_key {key!r}: did you mean "
+                                     f"{close[0]!r}, the translation_key of {other.shown}? (the two versions "
+                                     "of a post share one translation_key)", WARNING))
+                continue
             found.append(Finding(anchor.shown, line, col, "translation_key",
                                  f"no {names} translation yet (start one: invoke translate {anchor.shown}"
                                  f" --lang {missing[0]})", WARNING))
@@ -664,36 +573,37 @@ def status_findings(site, src, today=None):
                              "still a draft: it is not published (delete the status line when it is ready)",
                              WARNING))
     if src.is_article and src.meta.get("date") and not site.settings.get("WITH_FUTURE_DATES", True):
-        from pelican.utils import get_date
-
         try:
-            date = get_date(src.meta["date"])
-        except (ValueError, OverflowError):
-            return found  # the header check reports it
+            date = datetime.date.fromisoformat(src.meta["date"][:10])
+        except ValueError:
+            return found  # the build's check reports it
         today = today or datetime.date.today()
-        if date.date() > today and src.status != "draft":
+        if date > today and src.status != "draft":
             line, col = src.at("date")
             found.append(Finding(src.shown, line, col, "date",
-                                 f"dated in the future: it stays a draft until {date.date().isoformat()}",
-                                 WARNING))
+                                 f"dated in the future: it stays a draft until {date.isoformat()}", WARNING))
     return found
 
 
+def build_findings(site):
+    """The build's own checks (buildcheck.dryrun), as findings; a run that failed for another
+    reason than a content problem raises EditorError with its output."""
+    from buildcheck.dryrun import check_site
+
+    problems, failures = check_site(site.settings_file, content=site.content, languages=site.languages,
+                                    overrides=site.overrides, cwd=site.root)
+    if failures:
+        raise EditorError("the build's check could not run:\n" + "\n".join(failures))
+    return [Finding(p.path, p.line, p.col, p.field, p.message) for p in problems]
+
+
 def check(site, today=None):
-    """Every finding for every Markdown file of the site's content, sorted by file and line."""
-    findings, sources = [], []
-    for p in site.markdown_files():
-        src = site.read(p)
-        if isinstance(src, Finding):
-            findings.append(src)
-        else:
-            sources.append(src)
-    slugs = site.network_slugs()
+    """Every finding for the site's content (the build's checks, then the editors'), sorted
+    by file and line."""
+    findings = build_findings(site)
+    sources = [s for s in (site.read(p) for p in site.markdown_files()) if isinstance(s, Source)]
     for src in sources:
-        findings += header_findings(site, src)
         findings += placeholder_findings(site, src)
-        findings += image_findings(site, src)
-        findings += link_findings(site, src, slugs)
         findings += status_findings(site, src, today)
     findings += tag_findings(site, [s for s in sources if s.is_article])
     findings += translation_findings(site, sources)
@@ -701,6 +611,28 @@ def check(site, today=None):
 
 
 # --- the commands (thin invoke tasks call these) -----------------------------------------------
+
+def preview_url(site, path, today=None):
+    """The address of a post or page on the development server, in its language: its
+    draft address while it is a draft or dated in the future (drafts show there with a
+    banner), else its published one."""
+    from languages.languages import url_settings
+
+    src = site.read(path)
+    slug = src.meta.get("slug") or site.slugify(src.meta.get("title", Path(path).stem))
+    urls = url_settings(site.settings["LANGUAGES"][src.lang])
+    if src.meta.get("url"):
+        return f"{PREVIEW}/{src.meta['url'].lstrip('/')}"
+    future = False
+    if src.is_article and src.meta.get("date") and not site.settings.get("WITH_FUTURE_DATES", True):
+        try:
+            future = datetime.date.fromisoformat(src.meta["date"][:10]) > (today or datetime.date.today())
+        except ValueError:
+            pass
+    draft = src.status == "draft" or future
+    kind = ("DRAFT" if draft else "ARTICLE") if src.is_article else ("DRAFT_PAGE" if draft else "PAGE")
+    return f"{PREVIEW}/{urls[f'{kind}_URL'].format(slug=slug)}"
+
 
 def _report_notes(notes, stream):
     for note in notes:
@@ -719,8 +651,8 @@ def run_new_post(title, lang=None, author=None, networks=None, tags=None, date=N
         return 1
     _report_notes(notes, err)
     out.write(f"{site.shown(path)}\n")
-    err.write("Next: write the text and the summary (replace each TODO), then `invoke check` "
-              "and `invoke livereload` to preview.\n")
+    err.write(f"Preview: {preview_url(site, path)} (with the development server running: make serve)\n"
+              "Next: write the text and the summary (replace each TODO), then `invoke check`.\n")
     return 0
 
 
@@ -734,6 +666,7 @@ def run_translate(post, lang=None, title=None, site=None, out=sys.stdout, err=sy
         return 1
     _report_notes(notes, err)
     out.write(f"{site.shown(path)}\n")
+    err.write(f"Preview: {preview_url(site, path)} (with the development server running: make serve)\n")
     err.write("Next: translate the text (the original is quoted at the end of the file), then delete "
               "the quote and the line \"status: draft\" to publish it; `invoke check` shows what is left.\n")
     return 0
@@ -741,7 +674,11 @@ def run_translate(post, lang=None, title=None, site=None, out=sys.stdout, err=sy
 
 def run_check(site=None, out=sys.stdout, err=sys.stderr):
     site = site or Site()
-    findings = check(site)
+    try:
+        findings = check(site)
+    except EditorError as e:
+        err.write(f"check: {e}\n")
+        return 1
     for f in findings:
         out.write(f"{f}\n")
     errors = sum(f.level == ERROR for f in findings)

@@ -4,9 +4,17 @@ Every problem is printed to standard error as ``file:line:col: field: message`` 
 line, never wrapped by the logger), all problems of a run are reported together, and
 the run then fails. Other plugins report through :func:`report`.
 
-It also replaces Pelican's Markdown reader by one that checks the metadata header
-first: unknown keys (with a "did you mean" hint), a missing title, an unparsable date,
-an unknown status or language.
+It is the one validation of content, for the build and ``invoke check`` alike:
+
+* source.py reads a file as both read it (UTF-8, a byte-order mark and CRLF accepted;
+  Pelican's ``key: value`` header or YAML front matter; dates day first, dates.py) and
+  checks the header and the text (HTML the Content-Security-Policy would block or that
+  runs script, half-written links, images without a description);
+* check.py replaces Pelican's Markdown reader by one that uses it, and fails the run once
+  every file is read (all problems at once), before anything is written;
+* links.py then checks every link and image to the site itself against what the build
+  makes, and two files written to one address;
+* dryrun.py runs the build's Pelican runs with ``BUILDCHECK_DRY_RUN``: they stop there.
 """
 
 from .problem import Problem  # noqa: F401  (imports no Pelican: usable outside a build)

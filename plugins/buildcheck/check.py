@@ -7,7 +7,7 @@ from pelican.readers import MarkdownReader
 
 
 from . import source
-from .problem import Problem
+from .problem import Problem  # noqa: F401  (buildcheck.check.Problem)
 from .source import (ARTICLE_REQUIRED_KEYS, KNOWN_KEYS, REQUIRED_KEYS, STATUSES,  # noqa: F401
                      did_you_mean)
 
@@ -105,7 +105,8 @@ class CheckedMarkdownReader(MarkdownReader):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._shared_md = None
-        self._typogrify = typogrifier(self.settings)
+        # A checking run (BUILDCHECK_DRY_RUN) writes no page: typogrify could only cost time.
+        self._typogrify = None if self.settings.get("BUILDCHECK_DRY_RUN") else typogrifier(self.settings)
 
     def _markdown(self):
         """The run's Markdown instance, reset; the header is never left to its meta extension."""
@@ -141,6 +142,13 @@ class CheckedMarkdownReader(MarkdownReader):
         links, problems = [], []
         if not foreign:
             problems, links = source.check_body(shown, text, header.body_line, self.settings)
+            summary = header.meta.get("summary")
+            if summary and ("](" in summary or "<" in summary or "[" in summary):
+                # The summary is Markdown too (Pelican's FORMATTED_FIELDS): its links count.
+                line, col = header.at("summary")
+                more, more_links = source.check_body(shown, "\n" * (line - 1) + " " * (col - 1) + summary, line,
+                                                     self.settings)
+                problems, links = problems + more, links + more_links
             # The run fails at the end; the text is not converted, but the file stays in the
             # run, so that its links are checked too (every problem at once).
             report(self.settings, problems)

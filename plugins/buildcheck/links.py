@@ -68,6 +68,7 @@ class Addresses:
         self.by_path = {}
         self.groups = {}  # group -> {lang: path}
         self.prefixes = []  # paths under these exist (pages of other languages' taxonomies)
+        self.homes = set()  # each language's home: a link to another language's home is a choice
         show_drafts = settings.get("PUBLISHING_SHOW_DRAFTS", True)
         for item in items:
             if getattr(item, "status", "published") == "draft" and not show_drafts:
@@ -78,6 +79,7 @@ class Addresses:
         slugs = list(context.get("network_slugs") or (context.get("networks_by_slug") or {}).keys())
         run_lang = settings.get("LANG", settings["DEFAULT_LANG"])
         for code, urls in languages.items():
+            self.homes.add((urls.get("HOME_URL") or "").lstrip("/"))
             for key in PER_LANGUAGE_PAGES:
                 if urls.get(key) is not None:
                     self.add(urls[key], code, ("page", key))
@@ -127,7 +129,7 @@ def _wrong_language(item, addresses, path, written):
     """A message when ``path`` is another language's version of a page that exists in the
     item's language; else None."""
     lang, group = addresses.by_path.get(path, (None, None))
-    if group is None or lang is None or lang == item.lang:
+    if path in addresses.homes or group is None or group[0] == "page" or lang is None or lang == item.lang:
         return None
     own = addresses.groups.get(group, {}).get(item.lang)
     if own is None:
@@ -180,7 +182,7 @@ def link_problems(item, context, settings, addresses):
                                             else os.path.join(os.path.dirname(item.source_path), path))
                 folder = os.path.dirname(resolved)
                 names = os.listdir(folder) if os.path.isdir(folder) else []
-                close = difflib.get_close_matches(os.path.basename(resolved), names, n=1, cutoff=0.6)
+                close = difflib.get_close_matches(os.path.basename(resolved), names, n=1, cutoff=0.75)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
                 problems.append(Problem(shown, line, col, kind,
                                         f"{{{what}}}{value}: there is no file {_shown(resolved)}{hint}"))

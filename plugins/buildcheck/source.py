@@ -302,7 +302,12 @@ def parse_header(shown, text, languages, is_article):
                                            f"{did_you_mean(value, languages)}"))
         elif key in NOT_EMPTY and not value:
             header.problems.append(Problem(shown, line, col, key, "is empty"))
+    if header.meta.get("image") and not header.meta.get("image_alt"):
+        header.problems.append(Problem(shown, *header.at("image"), "image_alt",
+                                       "the image has no image_alt: describe it (image_alt: what the image shows)"))
     required = ARTICLE_REQUIRED_KEYS if is_article else REQUIRED_KEYS
+    if header.format == "yaml" and any(p.field == "metadata" for p in header.problems):
+        required = ()  # the block could not be read: that one problem says it all
     for key in required:
         if key not in header.meta and key not in after_blank and not any(p.field == key for p in header.problems):
             header.problems.append(Problem(shown, 1, 1, key, "required metadata is missing"))
@@ -332,6 +337,8 @@ BLOCKED_TAGS = {
     "embed": "an <embed> is blocked by the site's Content-Security-Policy",
     "object": "an <object> is blocked by the site's Content-Security-Policy",
     "applet": "an <applet> is blocked by the site's Content-Security-Policy",
+    "video": "a <video> is blocked by the site's Content-Security-Policy (it allows no media)",
+    "audio": "an <audio> is blocked by the site's Content-Security-Policy (it allows no media)",
     "style": "a <style> block is blocked by the site's Content-Security-Policy",
     "form": "a <form> in a post cannot send anything (the Content-Security-Policy allows only the join forms)",
     "base": "a <base> tag would change where every link of the page goes",
@@ -344,6 +351,9 @@ INSTEAD = {
     "form": "link to the contact page or to a network's page, where the join form is",
 }
 DEFAULT_INSTEAD = "link to it instead: [what it shows](https://...)"
+#: The CSP directive a developer can extend (PUBLISHING_CSP_EXTRA) to allow an embed.
+EMBED_DIRECTIVES = {"iframe": "frame-src", "frame": "frame-src", "video": "media-src", "audio": "media-src",
+                    "embed": "object-src", "object": "object-src"}
 
 
 def masked(text):
@@ -382,11 +392,13 @@ def _origin(url):
 
 
 def _allowed(settings, directives, url):
+    """Whether PUBLISHING_CSP_EXTRA lets the page load ``url`` under one of ``directives``."""
     extra = (settings or {}).get("PUBLISHING_CSP_EXTRA") or {}
     origin = _origin(url)
     for directive in directives:
         for source in extra.get(directive, []):
-            if source == "*" or source.rstrip("/").lower() == origin:
+            if source == "*" or (origin and source.rstrip("/").lower() == origin) or (
+                    not origin and source == "'self'"):
                 return True
     return False
 
@@ -427,16 +439,17 @@ def check_body(shown, text, body_line, settings=None):
             attrs.setdefault(a.group("name").lower(), (value, m.start("attrs") + a.start()))
         src = (attrs.get("src") or (None,))[0] or (attrs.get("data") or (None,))[0] or ""
         if name in BLOCKED_TAGS:
-            if name == "iframe" and src and _allowed(settings, ("frame-src", "child-src"), src):
+            directive = EMBED_DIRECTIVES.get(name)
+            if directive and src and _allowed(settings, (directive,), src):
                 pass  # a developer allowed this embed in PUBLISHING_CSP_EXTRA
             else:
                 instead = INSTEAD.get(name, DEFAULT_INSTEAD)
                 allow = ""
-                if name == "iframe":
-                    host = _origin(src) or "https://the-other-site"
+                if directive:
+                    host = _origin(src) or ("'self'" if src else "https://the-other-site")
                     allow = (f"; or, to embed it anyway, a developer allows it in pelicanconf.py: "
-                             f"PUBLISHING_CSP_EXTRA = {{\"frame-src\": [\"{host}\"]}} (which adds {host} "
-                             "to the policy's frame-src)")
+                             f"PUBLISHING_CSP_EXTRA = {{\"{directive}\": [\"{host}\"]}} (which adds {host} "
+                             f"to the policy's {directive})")
                 problem(m.start(), "html", f"<{name}>: {BLOCKED_TAGS[name]}: {instead}{allow}")
         for attr, (value, offset) in attrs.items():
             if attr.startswith("on"):
@@ -510,7 +523,7 @@ def check_body(shown, text, body_line, settings=None):
                     problem(close + 2, kind, "a javascript: link runs script, which the site's "
                                              "Content-Security-Policy blocks: link to a page instead")
                 else:
-                    links.append(Link(kind, target or "", *at(close + 2 + d.start("angle" if d.group("angle")
+                    links.append(Link(kind, target or "", *at(close + 1 + d.start("angle" if d.group("angle")
                                                                                is not None else "url"))))
                 continue
             line_end = after.find("\n")
@@ -536,6 +549,10 @@ def check_body(shown, text, body_line, settings=None):
         elif kind == "image" and not after.startswith(":"):
             problem(start, "image", "half-written image: ![...] needs the file after it: "
                                     "![what it shows](/images/name.jpg)")
+    for link in links:
+        message = external_image_problem(settings, link)
+        if message:
+            problems.append(Problem(shown, link.line, link.col, "image", message))
     return problems, links
 
 

@@ -165,10 +165,13 @@ def regroup(settings, items, order_by):
     listed, others, problems = [], [], []
     for key, group in groups.items():
         by_lang = {}
-        for item in group:
+        for item in sorted(group, key=lambda i: i.source_path):
             if item.lang in by_lang:
-                problems.append(Problem(relpath(item.source_path), 1, 1, "translation_key",
-                                        f"{key!r} in {item.lang!r} is also used by {relpath(by_lang[item.lang].source_path)}"))
+                where = (getattr(item, "buildcheck_where", None) or {}).get("translation_key", (1, 1))
+                problems.append(Problem(relpath(item.source_path), *where, "translation_key",
+                                        f"{relpath(by_lang[item.lang].source_path)} already has translation_key "
+                                        f"{key!r} in {item.lang!r}: give this file its own translation_key, "
+                                        "or another lang"))
                 continue
             by_lang[item.lang] = item
         chosen_lang = next(code for code in [lang, order[0], *order] if code in by_lang)
@@ -213,10 +216,12 @@ def page_finalized(generator):
     home = generator.context["pages_by_key"].get("home")
     if home is None or home.lang != lang:
         # Every language needs its own home page: the language switcher falls back to it.
-        where = f"content/pages/home.{lang}.md"
-        raise LanguagesSettingsError(
-            f"languages: there is no home page in {lang!r}: add {where} with translation_key: home, "
-            f"lang: {lang}, save_as: {generator.settings['HOME_URL']}index.html, url: {generator.settings['HOME_URL']}")
+        # A content problem (a deleted home page), reported like one: the run fails before writing.
+        where = relpath(os.path.join(generator.settings["PATH"], generator.settings["PAGE_PATHS"][0], f"home.{lang}.md"))
+        report(generator.settings, [Problem(
+            where, 1, 1, "home",
+            f"there is no home page in {lang!r}: add this file with translation_key: home, lang: {lang}, "
+            f"save_as: {generator.settings['HOME_URL']}index.html, url: {generator.settings['HOME_URL']}")])
 
 
 def freeze_urls(generators):

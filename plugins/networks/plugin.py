@@ -31,7 +31,7 @@ from pelican.generators import Generator
 from buildcheck.check import typogrifier
 from buildcheck.problem import Problem
 
-from .model import NetworkErrors, did_you_mean, is_http_url, load_networks, shown_path
+from .model import NetworkErrors, did_you_mean, is_http_url, load_networks, network_files, shown_path
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +57,14 @@ CONTENT_LISTS = ("articles", "drafts", "hidden_articles", "pages", "hidden_pages
 
 class NetworksSettingsError(ValueError):
     """A setting of this plugin is wrong; Pelican stops with this message."""
+
+
+class MissingPageError(NetworksSettingsError):
+    """A page the join form links to is not in the content (reported as a content problem)."""
+
+    def __init__(self, key, message):
+        super().__init__(message)
+        self.key = key
 
 
 # --- settings -----------------------------------------------------------------------------
@@ -242,8 +250,9 @@ def build_views(networks, settings, context, posts_by_slug):
         privacy = _page_by_key(context, settings["NETWORKS_PRIVACY_PAGE"])
         for key, page in (("NETWORKS_THANK_YOU_PAGE", thank_you), ("NETWORKS_PRIVACY_PAGE", privacy)):
             if page is None:
-                raise NetworksSettingsError(
-                    f"networks: the join form needs a page with translation_key {settings[key]!r} ({key})")
+                raise MissingPageError(
+                    key, f"the join form needs a page with translation_key {settings[key]!r} ({key}): "
+                         "add it, or give an existing page that translation_key")
 
     views = []
     for n in networks:
@@ -417,7 +426,7 @@ def link_content(items, settings, slugs):
             if slug not in slugs:
                 if own:
                     line, col = _source_position(source, re.compile(re.escape(m.group("path"))))
-                    problems.append(Problem(shown, line, col, "content",
+                    problems.append(Problem(shown, line, col, "link",
                                             f"{m.group('path')}: no network has slug {slug!r}{did_you_mean(slug, slugs)}"))
                 return m.group(0)
             target = f"{siteurl}/{network_url(settings, slug, item_lang)}"
@@ -453,6 +462,20 @@ def _logo_problems(networks, settings):
     return problems
 
 
+def _readable_slugs(directory):
+    import yaml  # noqa: PLC0415
+
+    slugs = []
+    for path in network_files(directory) if directory.is_dir() else []:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+        if isinstance(data, dict) and isinstance(data.get("slug"), str):
+            slugs.append(data["slug"])
+    return sorted(slugs)
+
+
 # --- the generator ------------------------------------------------------------------------
 
 class NetworksGenerator(Generator):
@@ -475,6 +498,9 @@ class NetworksGenerator(Generator):
         except NetworkErrors as e:
             report(settings, e.problems)
             networks = None
+            # The slugs the files name, as far as they can be read: links to the network pages
+            # are checked against these, so that one broken file does not make every link look dead.
+            self.context["network_slugs"] = _readable_slugs(directory)
         self.context["networks"] = []
         self.context["networks_by_slug"] = {}
         if networks is None:
@@ -491,8 +517,15 @@ class NetworksGenerator(Generator):
         for article in self.context.get("articles", []):  # newest first already
             for slug in declared_networks(article):
                 posts_by_slug.setdefault(slug, []).append(article)
+        try:
+            self.views = build_views(networks, settings, self.context, posts_by_slug)
+        except MissingPageError as e:
+            # A page the join form needs was deleted or renamed: a content problem, one line.
+            first_open = next(n for n in networks if n.join.open)
+            line, col = _source_position(first_open.source_path, re.compile(r"^join\s*:"))
+            report(settings, [Problem(shown_path(first_open.source_path), line, col, "join", str(e))])
+            return
         self.networks = networks
-        self.views = build_views(networks, settings, self.context, posts_by_slug)
         self.context["networks"] = self.views
         self.context["networks_by_slug"] = {v.slug: v for v in self.views}
 
