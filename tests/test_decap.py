@@ -6,24 +6,26 @@ English translation and edits a network; decap-server writes them into a copy of
 tree; the build accepts them and shows the new pages.
 """
 
-import functools
 import io
 import json
 import os
 import re
 import subprocess
+import threading
 import time
-from pathlib import Path
+import urllib.error
+import urllib.request
 
 import lxml.html
 import pytest
 import yaml
 
-import tasks
+from sitebuild.build import build_site
+from sitebuild.errors import BuildFailed
 from networks.model import is_email, is_http_url
 from networks.model import schema as network_schema
 from tests.browser import chromium
-from tests.support import ROOT, copy_site, free_port, headers_file, require, serve_static
+from tests.support import ROOT, copy_site, free_port, headers_file, require
 
 DECAP_SERVER = ROOT / "node_modules" / ".bin" / "decap-server"
 
@@ -35,7 +37,7 @@ def front_matter(path):
 
 
 def build(root, **extra):
-    return tasks.build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root,
+    return build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root,
                             extra={k: json.dumps(v) for k, v in extra.items()})
 
 
@@ -155,7 +157,7 @@ def test_admin_alone_gets_the_editors_policy(site):
 ])
 def test_a_wrong_setting_stops_the_build_with_one_line(tmp_path, setting, value, message):
     root = copy_site(tmp_path / "site")
-    with pytest.raises(tasks.BuildFailed) as failed:
+    with pytest.raises(BuildFailed) as failed:
         build(root, **{setting: value})
     assert message in failed.value.errors
     assert "Traceback" not in failed.value.errors
@@ -166,32 +168,37 @@ def test_a_wrong_setting_stops_the_build_with_one_line(tmp_path, setting, value,
 
 @pytest.fixture(scope="module")
 def editing(tmp_path_factory):
-    """A copy of the tree, decap-server editing it (on loopback), and its build served as a
-    static host serves it (with the _headers of each path)."""
+    """A copy of the tree served by the development server (`make serve`'s DevServer), which
+    starts decap-server beside it (on loopback, at the settings' DECAP_LOCAL_BACKEND) and
+    rebuilds when the editor saves."""
+    from sitebuild.devserver import DevServer
+
     require(DECAP_SERVER.exists(), f"{DECAP_SERVER} (make build runs npm ci)")
     root = copy_site(tmp_path_factory.mktemp("decap") / "site")
     port = free_port()
     backend = f"http://127.0.0.1:{port}/api/v1"
-    log = open(root.parent / "decap-server.log", "wb")
-    env = dict(os.environ, BIND_HOST="127.0.0.1", PORT=str(port), MODE="fs", GIT_REPO_DIRECTORY=str(root))
-    server = subprocess.Popen([str(DECAP_SERVER)], cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
+    with open(root / "pelicanconf.py", "a", encoding="utf-8") as f:  # a free port, not 8081
+        f.write(f"\nDECAP_LOCAL_BACKEND = {backend!r}\n")
+    log = io.StringIO()
+    server = DevServer(root, port=free_port(), forms=False, editor=True, out=log, debounce_ms=200)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
     try:
-        deadline = time.monotonic() + 30
-        while "listening on 127.0.0.1:" not in (root.parent / "decap-server.log").read_text(errors="replace"):
-            assert server.poll() is None and time.monotonic() < deadline, \
-                (root.parent / "decap-server.log").read_text(errors="replace")
-            time.sleep(0.1)
-        # In the settings file (not -e): the _headers writer, after the runs, reads it too.
-        with open(root / "pelicanconf.py", "a", encoding="utf-8") as f:
-            f.write(f"\nDECAP_LOCAL_BACKEND = {backend!r}\n")
-        build(root)
-        output = root / "output"
-        with serve_static(output, functools.partial(headers_file, output / "_headers")) as url:
-            yield root, url, backend, port
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(server.url, timeout=2).close()
+                break
+            except OSError:
+                assert thread.is_alive() and time.monotonic() < deadline, log.getvalue()
+                time.sleep(0.2)
+        assert server.watcher.ready.wait(30)
+        _wait_for(lambda: subprocess.run(["ss", "-Hltn", f"sport = :{port}"], capture_output=True,
+                                         text=True).stdout.strip(), f"decap-server did not listen: {log.getvalue()}")
+        yield root, server.url.rstrip("/"), backend, port
     finally:
-        server.terminate()
-        server.wait(timeout=10)
-        log.close()
+        server.stop()
+        thread.join(30)
 
 
 def test_decap_server_listens_on_loopback_only(editing):
@@ -287,18 +294,26 @@ def test_write_translate_and_edit_a_network_in_the_browser(editing):
     assert nl_meta["tags"] == ["samenwerking", "netwerken"] and en_meta["networks"] == ["suspacc"]
     assert str(nl_meta["date"]) == "2025-05-03"
 
-    # The files pass the editors' check and the build, and the new pages are there, linked.
+    # The files pass the editors' check, and the development server, which rebuilt when
+    # decap-server saved them, shows the new pages, linked.
     from tools import editor
 
     out = io.StringIO()
     assert editor.run_check(site=editor.Site(root / "pelicanconf.py"), out=out, err=out) == 0, out.getvalue()
-    build(root)
-    output = root / "output"
-    dutch = (output / "blog/schrijven-in-de-browser/index.html").read_text(encoding="utf-8").replace("\xa0", " ").replace("&nbsp;", " ")
-    english = (output / "en/blog/writing-in-the-browser/index.html").read_text(encoding="utf-8").replace("&nbsp;", " ")
+
+    def page(path):
+        try:
+            with urllib.request.urlopen(url + path, timeout=10) as r:
+                return r.read().decode("utf-8").replace("\xa0", " ").replace("&nbsp;", " ")
+        except urllib.error.HTTPError:
+            return None
+
+    _wait_for(lambda: page("/en/blog/writing-in-the-browser/") and "in en rond Emmen" in (
+        page("/netwerken/suspacc/") or ""), "the development server did not show the new pages", timeout=90)
+    dutch, english = page("/blog/schrijven-in-de-browser/"), page("/en/blog/writing-in-the-browser/")
     assert "<title>Proef: schrijven in de browser" in dutch and "Dit bericht is in de browser geschreven." in dutch
     assert 'hreflang="en" href="/en/blog/writing-in-the-browser/"' in dutch
     assert "This post was written in the browser." in english
-    network_page = (output / "netwerken/suspacc/index.html").read_text(encoding="utf-8")
+    network_page = page("/netwerken/suspacc/")
     assert "Zuidoost-Drenthe, in en rond Emmen" in network_page
     assert "/blog/schrijven-in-de-browser/" in network_page  # the post names the network
