@@ -307,8 +307,10 @@ class Watcher:
 
 # --- serving -----------------------------------------------------------------------------------
 
-def site_app(output, rebuilder, stopping):
-    """The ASGI application that serves `output` (see the module's docstring)."""
+def site_app(output, rebuilder, stopping, no_reload=()):
+    """The ASGI application that serves `output` (see the module's docstring). Pages under
+    the `no_reload` paths (the editor at /admin/) are served as they are: a rebuild after
+    each save must not reload the editor."""
     from starlette.applications import Starlette
     from starlette.exceptions import HTTPException
     from starlette.responses import FileResponse, Response, StreamingResponse
@@ -337,7 +339,8 @@ def site_app(output, rebuilder, stopping):
                 response = None
             if response is None or response.status_code == 404:
                 return not_found(scope["path"])
-            if isinstance(response, FileResponse) and response.media_type.startswith("text/html"):
+            if isinstance(response, FileResponse) and response.media_type.startswith("text/html") \
+                    and not scope["path"].startswith(tuple(no_reload)):
                 return html(Path(response.path).read_bytes(), response.status_code)
             return response
 
@@ -549,6 +552,13 @@ class DevServer:
         if busy:
             raise OSError(f"port in use for {', '.join(busy)}: is another `make serve` running?")
 
+    def editor_paths(self):
+        """The editor's path (/admin/), which gets no reload script."""
+        try:
+            return (f"/{read_site_settings(self.rebuilder.settings_file).get('DECAP_PATH', 'admin')}/",)
+        except Exception:  # noqa: BLE001
+            return ("/admin/",)
+
     def decap_backend(self):
         """The settings' DECAP_LOCAL_BACKEND (decap-server's API URL), or None."""
         try:
@@ -591,7 +601,8 @@ class DevServer:
                 else:
                     ended = ", ".join(f"{name} (exit status {code})" for name, code in self.children.ended())
                     self._say("make serve: the form service did not start" + (f": {ended} ended" if ended else ""))
-            config = uvicorn.Config(site_app(self.rebuilder.output, self.rebuilder, self.stopping),
+            config = uvicorn.Config(site_app(self.rebuilder.output, self.rebuilder, self.stopping,
+                                             no_reload=self.editor_paths()),
                                     host=self.host, port=self.port, log_level="warning", access_log=False,
                                     lifespan="off", timeout_graceful_shutdown=2)
             server = self.server = _Server(config, self.stopping)

@@ -253,6 +253,11 @@ def decap_config(settings, cwd=None):
     labels = {code: settings["LANGUAGES"][code]["name"] for code in languages}
     slug_pattern = [SLUG, t["slug_message"]]
 
+    def shared(field):
+        # The same value in every language version, copied by Decap (the empty versions it
+        # would then write are left out by admin.js).
+        return {**field, "i18n": "duplicate"}
+
     def lang_field():
         # Custom widget (admin.js): the language of the pane it is in, written as `lang:`.
         return {"name": "lang", "label": t["lang"], "widget": "site-language", "i18n": True}
@@ -262,8 +267,8 @@ def decap_config(settings, cwd=None):
             {"name": "title", "label": t["title"], "widget": "string", "i18n": True},
             {"name": "slug", "label": t["slug"], "widget": "string", "i18n": True, "pattern": slug_pattern,
              "hint": t["slug_hint"]},
-            {"name": "translation_key", "label": t["translation_key"], "widget": "string", "i18n": "duplicate",
-             "pattern": slug_pattern, "hint": t["key_hint"]},
+            shared({"name": "translation_key", "label": t["translation_key"], "widget": "string",
+                    "pattern": slug_pattern, "hint": t["key_hint"]}),
             lang_field(),
         ]
 
@@ -279,18 +284,18 @@ def decap_config(settings, cwd=None):
         "summary": "{{title}} ({{date}})", "sortable_fields": ["date", "title"],
         "fields": [
             *common("post"),
-            {"name": "date", "label": t["date"], "widget": "datetime", "i18n": "duplicate",
-             "format": "YYYY-MM-DD", "date_format": "DD-MM-YYYY", "time_format": False},
-            {"name": "author", "label": t["author"], "widget": "string", "i18n": "duplicate", "required": False},
+            shared({"name": "date", "label": t["date"], "widget": "datetime",
+                    "format": "YYYY-MM-DD", "date_format": "DD-MM-YYYY", "time_format": False}),
+            shared({"name": "author", "label": t["author"], "widget": "string", "required": False}),
             {"name": "category", "label": t["category"], "widget": "string", "i18n": True, "required": False},
             # Lists in the YAML front matter (tags: [a, b]), as the build reads them (plugins/buildcheck).
             {"name": "tags", "label": t["tags"], "widget": "list", "i18n": True, "required": False,
              "hint": t["tags_hint"]},
             # Only networks that exist can be chosen (the build refuses an unknown slug).
-            {"name": "networks", "label": t["post_networks"], "widget": "relation", "i18n": "duplicate",
-             "required": False, "multiple": True, "collection": "networks", "value_field": "slug",
-             "search_fields": ["slug", f"name.{primary}"], "display_fields": [f"name.{primary}"],
-             "hint": t["networks_hint"]},
+            shared({"name": "networks", "label": t["post_networks"], "widget": "relation",
+                    "required": False, "multiple": True, "collection": "networks", "value_field": "slug",
+                    "search_fields": ["slug", f"name.{primary}"], "display_fields": [f"name.{primary}"],
+                    "hint": t["networks_hint"]}),
             summary, status, body,
         ],
     }
