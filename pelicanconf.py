@@ -85,7 +85,7 @@ LANGUAGES_FEED_ATOM = "feeds/atom.xml"  # relative to each language's prefix
 
 # --- plugins ---------------------------------------------------------------------------
 PLUGIN_PATHS = ["plugins"]
-PLUGINS = ["buildcheck", "languages", "publishing", "network_pages", "pelican.plugins.neighbors"]
+PLUGINS = ["buildcheck", "languages", "publishing", "network_pages", "decap", "pelican.plugins.neighbors"]
 
 # network pages plugin (plugins/network_pages; the model is networks/): one YAML file per network under PATH/NETWORKS_PATH.
 NETWORKS_PATH = "networks"  # under PATH
@@ -97,6 +97,15 @@ NETWORKS_THANK_YOU_PAGE = "thank-you"  # translation_key of the page the join fo
 NETWORKS_PRIVACY_PAGE = "privacy"  # translation_key of the page the consent box links to
 FORM_ENDPOINT = "http://127.0.0.1:8080/join/{slug}"
 CONTACT_EMAIL = "info@knnadvies.nl"
+
+# decap plugin (plugins/decap): Decap CMS at /admin/, self-hosted from npm's decap-cms.
+DECAP_BUNDLE = "node_modules/decap-cms/dist"  # installed by `make build`/`make serve` (npm ci)
+# Production: GitHub, with the OAuth handshake served by the form service (README, "Editing in
+# the browser"); publishconf.py sets the real repository and form service address.
+DECAP_BACKEND = {"name": "github", "repo": "knnadvies/website", "branch": "main",
+                 "base_url": "http://127.0.0.1:8080", "auth_endpoint": "auth"}
+# Development: decap-server (npm), started beside the site, edits the working tree without a login.
+DECAP_LOCAL_BACKEND = "http://127.0.0.1:8081/api/v1"
 
 # --- build -----------------------------------------------------------------------------
 CACHE_CONTENT = True

@@ -17,3 +17,10 @@ FORM_ENDPOINT = os.environ.get("FORM_ENDPOINT", "https://forms.knnadvies.nl/join
 # A published build is always built from the sources, and leaves the development cache alone.
 CACHE_CONTENT = LOAD_CONTENT_CACHE = False
 PUBLISHING_SHOW_DRAFTS = False  # drafts and future-dated posts are not published
+# The editor at /admin/ saves to GitHub (GITHUB_REPOSITORY is set in GitHub Actions); the form
+# service serves the OAuth login. No local backend in a published build.
+DECAP_BACKEND = {"name": "github", "repo": os.environ.get("GITHUB_REPOSITORY", "knnadvies/website"),
+                 "branch": os.environ.get("DECAP_BRANCH", "main"),
+                 "base_url": os.environ.get("DECAP_AUTH_ORIGIN", "https://forms.knnadvies.nl"),
+                 "auth_endpoint": "auth"}
+DECAP_LOCAL_BACKEND = None

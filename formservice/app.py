@@ -6,6 +6,7 @@
     GET    /admin/networks/{slug}/requests.csv  export (Authorization: Bearer <admin token>)
     GET    /admin/networks/{slug}/requests.json
     DELETE /admin/requests?email=...            erase one applicant's data
+    GET    /auth, /callback                     GitHub login of the editor at /admin/ (formservice.oauth)
 
 A browser post gets 303 See Other to the thank-you page, or an HTML page listing the
 problems (4xx). A JSON body or `Accept: application/json` gets JSON: 201
@@ -33,7 +34,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 from sqlalchemy import text
 
-from formservice import LANGUAGES, export, store
+from formservice import LANGUAGES, export, oauth, store
 from formservice.config import Config, origin_of
 from formservice.db import make_engine
 from formservice.groupcommit import GroupCommit
@@ -400,6 +401,7 @@ def create_app(config: Config, engine=None, registry=None, worker=None, run_work
         Route("/healthz", service.healthz, methods=["GET"]),
         Route("/admin/networks/{slug}/requests.{fmt}", service.export, methods=["GET"]),
         Route("/admin/requests", service.erase, methods=["DELETE"]),
+        *oauth.routes(config.site_url),
     ]
     middleware = [Middleware(CORSMiddleware, allow_origins=list(config.allowed_origins), allow_methods=["POST"],
                              allow_headers=["Content-Type", "Accept", "Accept-Language"], max_age=600)]

@@ -13,7 +13,9 @@
   previous output in place: the problems are printed in the terminal, one line each
   (``file:line:col: field: message``), and shown over the open page.
 * Beside it (unless ``forms=False``): the form service at :8080 and a mail sink at :8025
-  that prints every mail, as child processes that stop with the server.
+  that prints every mail, as child processes that stop with the server; and (``editor``,
+  by default as ``forms``) decap-server, the local backend of the editor at /admin/, at the
+  address DECAP_LOCAL_BACKEND of the settings (127.0.0.1:8081), when npm installed it.
 
 The browser is told about rebuilds without any inline script (the site's CSP allows none):
 every HTML page served gets ``<script src="/__livereload.js">`` before ``</body>`` (never
@@ -120,19 +122,25 @@ def inject(html: bytes) -> bytes:
     return html + SCRIPT_TAG if i < 0 else html[:i] + SCRIPT_TAG + html[i:]
 
 
-def header_lines(output: Path):
-    """The headers that output/_headers gives every path (``/*``), such as the CSP."""
+def header_lines(output: Path, path="/"):
+    """The headers that output/_headers gives `path`, such as the CSP: those of every block
+    whose pattern matches it (``/*``, ``/admin/*``...), in order; ``! Name`` (Cloudflare
+    Pages' syntax) drops what an earlier block set, so /admin/ gets its own policy."""
     try:
         text = (output / "_headers").read_text(encoding="utf-8")
     except OSError:
         return []
-    headers, in_all = [], False
+    headers, applies = [], False
     for line in text.splitlines():
         if not line.strip():
             continue
         if not line[0].isspace():
-            in_all = line.strip() == "/*"
-        elif in_all and ":" in line:
+            pattern = line.strip()
+            applies = path == pattern or (pattern.endswith("*") and path.startswith(pattern[:-1]))
+        elif applies and line.strip().startswith("!"):
+            drop = line.strip()[1:].strip().lower()
+            headers = [(n, v) for n, v in headers if n.lower() != drop]
+        elif applies and ":" in line:
             name, _, value = line.strip().partition(":")
             # HSTS over plain http on 127.0.0.1 is meaningless; leave it to the real host.
             if name.lower() != "strict-transport-security":
@@ -302,8 +310,10 @@ class Watcher:
 
 # --- serving -----------------------------------------------------------------------------------
 
-def site_app(output, rebuilder, stopping):
-    """The ASGI application that serves `output` (see the module's docstring)."""
+def site_app(output, rebuilder, stopping, no_reload=()):
+    """The ASGI application that serves `output` (see the module's docstring). Pages under
+    the `no_reload` paths (the editor at /admin/) are served as they are: a rebuild after
+    each save must not reload the editor."""
     from starlette.applications import Starlette
     from starlette.exceptions import HTTPException
     from starlette.responses import FileResponse, Response, StreamingResponse
@@ -332,7 +342,8 @@ def site_app(output, rebuilder, stopping):
                 response = None
             if response is None or response.status_code == 404:
                 return not_found(scope["path"])
-            if isinstance(response, FileResponse) and response.media_type.startswith("text/html"):
+            if isinstance(response, FileResponse) and response.media_type.startswith("text/html") \
+                    and not scope["path"].startswith(tuple(no_reload)):
                 return html(Path(response.path).read_bytes(), response.status_code)
             return response
 
@@ -388,7 +399,7 @@ def site_app(output, rebuilder, stopping):
         if scope["type"] != "http":
             return await app(scope, receive, send)
         extra = [(b"cache-control", b"no-store")] + [
-            (name.lower().encode(), value.encode()) for name, value in header_lines(output)]
+            (name.lower().encode(), value.encode()) for name, value in header_lines(output, scope["path"])]
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
@@ -445,6 +456,19 @@ class Children:
                                 "--log-level", "warning"], env)
         self.start("form service", [formservice, "serve", "--host", HOST, "--port", str(forms_port)], env)
 
+    def start_decap(self, backend):
+        """decap-server (npm), the editor's local backend: it edits the files of `root` (no
+        login). It listens on every interface unless told BIND_HOST: loopback only here."""
+        from urllib.parse import urlsplit
+
+        program = self.root / "node_modules" / ".bin" / "decap-server"
+        if not backend or not program.exists():
+            return None
+        where = urlsplit(backend)
+        env = dict(os.environ, BIND_HOST=where.hostname, PORT=str(where.port or 80), MODE="fs",
+                   GIT_REPO_DIRECTORY=str(self.root), LOG_LEVEL="warn")
+        return self.start("decap-server", [str(program)], env)
+
     def wait_ready(self, url, timeout=30):
         """Wait until `url` answers 200; False if it does not or a child has ended."""
         deadline = time.monotonic() + timeout
@@ -481,10 +505,12 @@ class DevServer:
     """The first build, the site server, the watcher, the rebuild loop and the children."""
 
     def __init__(self, root=ROOT, host=HOST, port=PORT, forms=True, forms_port=FORMS_PORT,
-                 smtp_port=SMTP_PORT, settings_file=None, output=None, out=sys.stdout, debounce_ms=300):
+                 smtp_port=SMTP_PORT, settings_file=None, output=None, out=sys.stdout, debounce_ms=300,
+                 editor=None):
         self.root = Path(root).resolve()
         self.host, self.port = host, port
         self.forms, self.forms_port, self.smtp_port = forms, forms_port, smtp_port
+        self.editor = forms if editor is None else editor
         self.out = out
         self.rebuilder = Rebuilder(self.root, settings_file, output, out)
         self.watcher = Watcher(self.root, debounce_ms)
@@ -520,8 +546,28 @@ class DevServer:
         if self.forms:
             ports += [("the form service", self.forms_port), ("the mail sink", self.smtp_port)]
         busy = [f"{what} ({self.host}:{port})" for what, port in ports if not port_is_free(port, self.host)]
+        if self.editor and self.decap_backend():
+            from urllib.parse import urlsplit
+
+            where = urlsplit(self.decap_backend())
+            if not port_is_free(where.port, where.hostname):
+                busy.append(f"the editor's decap-server ({where.hostname}:{where.port})")
         if busy:
             raise OSError(f"port in use for {', '.join(busy)}: is another `make serve` running?")
+
+    def editor_paths(self):
+        """The editor's path (/admin/), which gets no reload script."""
+        try:
+            return (f"/{read_site_settings(self.rebuilder.settings_file).get('DECAP_PATH', 'admin')}/",)
+        except Exception:  # noqa: BLE001
+            return ("/admin/",)
+
+    def decap_backend(self):
+        """The settings' DECAP_LOCAL_BACKEND (decap-server's API URL), or None."""
+        try:
+            return read_site_settings(self.rebuilder.settings_file).get("DECAP_LOCAL_BACKEND")
+        except Exception:  # noqa: BLE001 (a broken settings file is reported by the first build)
+            return None
 
     def run(self):
         """Start everything, serve until Ctrl-C or SIGTERM, stop everything. Returns an exit status."""
@@ -545,6 +591,8 @@ class DevServer:
         try:
             if self.forms:
                 self.children.start_forms(self.port, self.forms_port, self.smtp_port)
+            if self.editor and self.children.start_decap(self.decap_backend()):
+                self._say(f"the editor: {self.url}admin/ (decap-server at {self.decap_backend()} saves into content/)")
             self.watcher.start()  # watching during the first build: a save then is not lost
             self.rebuilder.rebuild(first=True)
             threads = [threading.Thread(target=self._rebuild_loop, name="devserver-rebuild", daemon=True)]
@@ -556,7 +604,8 @@ class DevServer:
                 else:
                     ended = ", ".join(f"{name} (exit status {code})" for name, code in self.children.ended())
                     self._say("make serve: the form service did not start" + (f": {ended} ended" if ended else ""))
-            config = uvicorn.Config(site_app(self.rebuilder.output, self.rebuilder, self.stopping),
+            config = uvicorn.Config(site_app(self.rebuilder.output, self.rebuilder, self.stopping,
+                                             no_reload=self.editor_paths()),
                                     host=self.host, port=self.port, log_level="warning", access_log=False,
                                     lifespan="off", timeout_graceful_shutdown=2)
             server = self.server = _Server(config, self.stopping)

@@ -49,16 +49,25 @@ def copy_site(dest, extra_posts=()):
         shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("pelicanconf.py", "publishconf.py"):
         shutil.copy2(ROOT / name, dest / name)
+    if (ROOT / "node_modules").is_dir():  # the editor's bundle, which every build serves at /admin/
+        (dest / "node_modules").symlink_to(ROOT / "node_modules", target_is_directory=True)
     for post in extra_posts:
         shutil.copy2(post, dest / "content" / "blog" / Path(post).name)
     return dest
 
 
-def headers_file(path):
-    """The headers of a `_headers` file (Netlify/Cloudflare format), for every path."""
-    headers = []
+def headers_file(path, url_path="/"):
+    """The headers a `_headers` file (Cloudflare Pages format) gives `url_path`: those of every
+    block whose pattern matches it, in order; `! Name` drops what an earlier block set."""
+    headers, applies = [], False
     for line in Path(path).read_text(encoding="utf-8").splitlines():
-        if line.startswith("  ") and ":" in line:
+        if line and not line.startswith(" "):
+            pattern = line.strip()
+            applies = url_path == pattern or pattern.endswith("*") and url_path.startswith(pattern[:-1])
+        elif applies and line.strip().startswith("!"):
+            name = line.strip()[1:].strip().lower()
+            headers = [(n, v) for n, v in headers if n.lower() != name]
+        elif applies and ":" in line:
             name, value = line.strip().split(":", 1)
             headers.append((name, value.strip()))
     return headers
@@ -66,11 +75,13 @@ def headers_file(path):
 
 @contextlib.contextmanager
 def serve_static(directory, headers=()):
-    """Serve a built site over HTTP on loopback, as a static host does; yields its URL."""
+    """Serve a built site over HTTP on loopback, as a static host does; yields its URL.
+    `headers`: (name, value) pairs for every response, or a function of the URL path giving them."""
 
     class Handler(http.server.SimpleHTTPRequestHandler):
         def end_headers(self):
-            for name, value in headers:
+            # `headers`: a list for every path, or a function of the path (see headers_file)
+            for name, value in headers(self.path.split("?")[0]) if callable(headers) else headers:
                 self.send_header(name, value)
             super().end_headers()
 

@@ -87,8 +87,7 @@ def german_site(tmp_path_factory):
         data = yaml.safe_load(network.read_text(encoding="utf-8"))
         add_german_texts(data)
         network.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
-    (root / "content/pages/de").mkdir()
-    (root / "content/pages/de/home.md").write_text(HOME, encoding="utf-8")
+    (root / "content/pages/home.de.md").write_text(HOME, encoding="utf-8")
     build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root)
     assert tree_digest(root / "plugins", root / "theme" / "templates") == code_before
     return root / "output"

@@ -115,7 +115,8 @@ def tiny_site(tmp_path_factory):
 
 def linked_from_nowhere(site):
     """Pages the site writes on purpose without linking them: each language's categories
-    overview (a DIRECT_TEMPLATE no page links to) and the join form's thank-you page."""
+    overview (a DIRECT_TEMPLATE no page links to), the join form's thank-you page and the
+    editor at /admin/ (plugins/decap)."""
     from languages.languages import url_settings
 
     settings = bench.site_settings(site)
@@ -123,6 +124,7 @@ def linked_from_nowhere(site):
     for lang, cfg in settings["LANGUAGES"].items():
         files.add(site / "output" / url_settings(cfg)["CATEGORIES_SAVE_AS"])
         files.add(site / "output" / (cfg["prefix"] + "/" if cfg["prefix"] else "") / "404.html")
+    files.add(site / "output" / settings.get("DECAP_PATH", "admin") / "index.html")
     key = settings.get("NETWORKS_THANK_YOU_PAGE")
     for md in (site / "content" / "pages").rglob("*.md"):
         text = md.read_text(encoding="utf-8")

@@ -124,7 +124,7 @@ def test_each_language_run_converts_only_its_own_language():
 
     from buildcheck.check import CheckedMarkdownReader
 
-    post = ROOT / "content/blog/de-kracht-van-samenwerken.md"
+    post = ROOT / "content/blog/kracht-van-samenwerken.nl.md"
     for run_lang, converted in (("nl", True), ("en", False)):
         settings = read_settings(str(ROOT / "pelicanconf.py"), override={"PATH": str(ROOT / "content")})
         settings.update(LANG=run_lang, BUILDCHECK_TYPOGRIFY=False)
@@ -138,7 +138,7 @@ def test_nothing_is_rebuilt_when_nothing_changed(built_copy):
     before = snapshot(built_copy / "output")
     assert build(built_copy) == [], "an unchanged site was built again"
     assert snapshot(built_copy / "output") == before
-    post = built_copy / "content/blog/de-kracht-van-samenwerken.md"
+    post = built_copy / "content/blog/kracht-van-samenwerken.nl.md"
     post.write_text(post.read_text(encoding="utf-8") + "\nBewerkingsmarkering.\n", encoding="utf-8")
     # Below its header, a Dutch file matters to the Dutch run only: English is not built again.
     english = {k: v for k, v in before.items() if k.startswith("en/")}
@@ -149,7 +149,7 @@ def test_nothing_is_rebuilt_when_nothing_changed(built_copy):
     assert {k: v for k, v in after.items() if k.startswith("en/")} == english
     assert build(built_copy) == []
     # A header is read by every language: the English post's new address reaches the Dutch page.
-    en_post = built_copy / "content/blog/the-power-of-collaboration.md"
+    en_post = built_copy / "content/blog/kracht-van-samenwerken.en.md"
     en_post.write_text(en_post.read_text(encoding="utf-8").replace(
         "slug: the-power-of-collaboration", "slug: the-strength-of-collaboration"), encoding="utf-8")
     assert sorted(r.lang for r in build(built_copy)) == ["en", "nl"]
@@ -203,7 +203,7 @@ def test_the_content_cache_is_emptied_when_the_plugins_or_settings_change(built_
     assert not marker.exists(), "the plugins changed, but the content cache was kept"
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.write_text("x", encoding="utf-8")
-    post = built_copy / "content/blog/de-kracht-van-samenwerken.md"
+    post = built_copy / "content/blog/kracht-van-samenwerken.nl.md"
     post.write_text(post.read_text(encoding="utf-8") + "\nNog een alinea.\n", encoding="utf-8")
     assert len(build(built_copy)) == 1  # the Dutch run
     assert marker.exists(), "only content changed: Pelican's own check per file is enough"

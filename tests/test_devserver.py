@@ -133,7 +133,7 @@ def indexed_text(output):
 def test_the_page_comes_first_then_the_search_index_and_sitemap(live, events):
     """A rebuild swaps the new pages in and reloads the browser first; the search index
     and the sitemap of the previous build serve until finish_build() has renewed them."""
-    post = live.root / "content/blog/de-kracht-van-samenwerken.md"
+    post = live.root / "content/blog/kracht-van-samenwerken.nl.md"
     before = (live.root / "output/sitemap.xml").read_bytes()
     edit(post, "Laat ik voorop stellen", "Zoekmarkering laat ik voorop stellen")
     assert events.next()[0] == "reload"
@@ -261,7 +261,7 @@ def test_stop_ends_the_event_streams(tmp_path):
 def test_a_first_build_that_fails_is_shown_and_served_once_fixed(tmp_path):
     """No output yet and a broken post: the problem is printed and served; fixing it builds."""
     root = copy_site(tmp_path / "site")
-    post = root / "content/blog/de-kracht-van-samenwerken.md"
+    post = root / "content/blog/kracht-van-samenwerken.nl.md"
     good = post.read_text(encoding="utf-8")
     post.write_text(good.replace("\nlang: nl\n", "\nlang: nl\nauhtor: x\n", 1), encoding="utf-8")
     log = io.StringIO()
@@ -269,7 +269,7 @@ def test_a_first_build_that_fails_is_shown_and_served_once_fixed(tmp_path):
     try:
         status, _, body = get(lr, "/")
         assert status == 503 and devserver.SCRIPT_TAG in body
-        assert "content/blog/de-kracht-van-samenwerken.md:" in log.getvalue() and "auhtor" in log.getvalue()
+        assert "content/blog/kracht-van-samenwerken.nl.md:" in log.getvalue() and "auhtor" in log.getvalue()
         ev = Events(lr)
         assert ev.next()[0] == "hello"
         name, data = ev.next()

@@ -54,7 +54,7 @@ def test_new_post_and_its_translation_build_and_link_each_other(site):
     }
     post.write_text(post.read_text(encoding="utf-8").replace(
         editor.PLACEHOLDERS["nl"]["body"],
-        "Tien jaar samenwerken in het noorden.\n\nMet [SUSPACC]({network}suspacc); [contact]({filename}/pages/contact.md)."),
+        "Tien jaar samenwerken in het noorden.\n\nMet [SUSPACC]({network}suspacc); [contact]({filename}/pages/contact.nl.md)."),
         encoding="utf-8")
 
     translation = editor.translate(site, "biocooperatie-viert-tienjarig-bestaan", lang="en",
@@ -71,7 +71,7 @@ def test_new_post_and_its_translation_build_and_link_each_other(site):
     text = translation.read_text(encoding="utf-8")
     # The quoted original links to the English contact page: a text links in its own language.
     assert ("> Tien jaar samenwerken in het noorden.\n>\n"
-            "> Met [SUSPACC]({network}suspacc); [contact]({filename}/pages/en/contact.md).\n") in text
+            "> Met [SUSPACC]({network}suspacc); [contact]({filename}/pages/contact.en.md).\n") in text
 
     # The draft builds, but is not published.
     build(root)
@@ -146,8 +146,8 @@ def test_new_post_refuses_a_translation_key_in_use(site):
 def test_translate_without_title_and_its_refusals(site):
     notes = []
     # the real post has an English translation: remove it, then start a new one
-    (site.root / "content/blog/the-power-of-collaboration.md").unlink()
-    path = editor.translate(site, "content/blog/de-kracht-van-samenwerken.md", notes=notes)  # lang: the missing one
+    (site.root / "content/blog/kracht-van-samenwerken.en.md").unlink()
+    path = editor.translate(site, "content/blog/kracht-van-samenwerken.nl.md", notes=notes)  # lang: the missing one
     meta = header(path)
     assert path.name == "de-kracht-van-samenwerken-en.md"
     assert (meta["lang"], meta["title"], meta["translation_key"], meta["status"]) == (
@@ -246,16 +246,16 @@ def test_check_exit_status(tmp_path):
         return editor.run_check(site=site, out=out, err=err), out.getvalue().splitlines()
 
     assert run() == (0, [])
-    post = root / "content/blog/de-kracht-van-samenwerken.md"
+    post = root / "content/blog/kracht-van-samenwerken.nl.md"
     post.write_text(post.read_text(encoding="utf-8").replace("\nsummary:", "\nstatus: draft\nsummary:"),
                     encoding="utf-8")
     line = post.read_text(encoding="utf-8").splitlines().index("status: draft") + 1
     status, lines = run()
     assert status == 0  # warnings only
-    assert lines == [f"content/blog/de-kracht-van-samenwerken.md:{line}:9: status: warning: still a draft: "
+    assert lines == [f"content/blog/kracht-van-samenwerken.nl.md:{line}:9: status: warning: still a draft: "
                      "it is not published (delete the status line when it is ready)"]
     post.write_text(post.read_text(encoding="utf-8") + "\n![](foto.jpg)\n", encoding="utf-8")
     status, lines = run()
     assert status == 1
-    assert any(line.startswith("content/blog/de-kracht-van-samenwerken.md:") and ": image: no description" in line
+    assert any(line.startswith("content/blog/kracht-van-samenwerken.nl.md:") and ": image: no description" in line
                for line in lines), lines

@@ -1,6 +1,8 @@
 """In Chromium: the strict Content-Security-Policy (from _headers and <meta>) produces no
 violation on any page type, and Pagefind search finds words in each language."""
 
+import functools
+
 import pytest
 
 from tests.browser import chromium
@@ -14,7 +16,7 @@ PAGE_TYPES = ["/", "/blog/de-kracht-van-samenwerken/", "/blog/", "/over-ons/", "
 @pytest.fixture(scope="module")
 def static_host(site):
     """Serves the output the way a static host does, with the headers from _headers."""
-    with serve_static(site, headers_file(site / "_headers")) as url:
+    with serve_static(site, functools.partial(headers_file, site / "_headers")) as url:
         yield url
 
 

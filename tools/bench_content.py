@@ -124,7 +124,7 @@ def _body(rng, voc, lang, index, count, networks):
     if networks:
         slug = networks[index % len(networks)]
         blocks.append(f"[{voc['see']}]({{network}}{slug}).")
-    contact = "{filename}/pages/contact.md" if lang == "nl" else "{filename}/pages/en/contact.md"
+    contact = f"{{filename}}/pages/contact.{lang}.md"
     blocks.append(f"[{voc['contact']}.]({contact})")
     blocks.append(f"*{AUTHORS[index % len(AUTHORS)]}*")
     return "\n\n".join(blocks) + "\n"

@@ -216,10 +216,8 @@ def page_finalized(generator):
     home = generator.context["pages_by_key"].get("home")
     if home is None or home.lang != lang:
         # Every language needs its own home page: the language switcher falls back to it.
-        prefix = generator.settings["LANGUAGES"][lang]["prefix"]
-        pages_dir = os.path.join(generator.settings["PATH"], generator.settings["PAGE_PATHS"][0])
-        where = relpath(os.path.join(pages_dir, prefix, "home.md") if prefix else os.path.join(pages_dir, "home.md"))
         # A content problem (a deleted home page), reported like one: the run fails before writing.
+        where = relpath(os.path.join(generator.settings["PATH"], generator.settings["PAGE_PATHS"][0], f"home.{lang}.md"))
         report(generator.settings, [Problem(
             where, 1, 1, "home",
             f"there is no home page in {lang!r}: add this file with translation_key: home, lang: {lang}, "

@@ -71,7 +71,20 @@ def write_headers(output, settings):
         "  Permissions-Policy: camera=(), microphone=(), geolocation=(), interest-cohort=()\n"
         "  Cross-Origin-Opener-Policy: same-origin\n"
         "  X-Frame-Options: DENY\n"
-        "  Strict-Transport-Security: max-age=31536000\n", encoding="utf-8")
+        "  Strict-Transport-Security: max-age=31536000\n" + _path_blocks(settings), encoding="utf-8")
+
+
+def _path_blocks(settings):
+    """Headers that differ below one path: the editor at /admin/ (plugins/decap) has a CSP of
+    its own. `! Name` first detaches the sitewide header (Cloudflare Pages' syntax), so
+    the two policies are not both applied."""
+    if "decap" not in settings.get("PLUGINS", []):
+        return ""
+    from decap.config import admin_headers
+
+    pattern, headers = admin_headers(settings)
+    return f"{pattern}\n" + "".join(f"  ! {name}\n" for name in headers) + \
+        "".join(f"  {name}: {value}\n" for name, value in headers.items())
 
 
 def write_sitewide_files(output, settings):

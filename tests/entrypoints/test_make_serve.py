@@ -26,7 +26,7 @@ pytestmark = [GROUP, pytest.mark.browser]
 
 SITE, FORMS, SMTP = 8000, 8080, 8025
 BASE = f"http://127.0.0.1:{SITE}"
-POST = "content/blog/de-kracht-van-samenwerken.md"
+POST = "content/blog/kracht-van-samenwerken.nl.md"
 POST_URL = "/blog/de-kracht-van-samenwerken/"
 NETWORK_URL = {"nl": "/netwerken/suspacc/", "en": "/en/networks/suspacc/"}
 SETUP_SECONDS = 600  # a fresh .venv from the pip cache, then the first build

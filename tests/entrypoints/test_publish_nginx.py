@@ -228,3 +228,18 @@ def test_the_systemd_unit_verifies(published, tmp_path):
     p = subprocess.run([analyze, "verify", str(bad)], capture_output=True, text=True)
     assert p.returncode != 0 and "/nonexistent/formservice" in p.stderr
 
+
+
+def test_the_editor_at_admin_gets_its_own_policy_through_nginx(production):
+    """/admin/ (Decap CMS) has the headers of the `/admin/*` block of _headers; nothing else does."""
+    from tests.support import headers_file
+
+    output = production["output"]
+    admin = site(production, "/admin/")
+    assert admin.status_code == 200 and b"decap-cms." in admin.content
+    declared = dict(headers_file(output / "_headers", "/admin/"))
+    for name in ("Content-Security-Policy", "Cross-Origin-Opener-Policy"):
+        assert admin.headers[name] == declared[name], name
+    assert "'unsafe-eval'" in admin.headers["Content-Security-Policy"]
+    home = site(production, "/")
+    assert home.headers["Content-Security-Policy"] == declared_headers(output)["Content-Security-Policy"]

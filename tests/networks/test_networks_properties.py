@@ -21,8 +21,7 @@ from tests.support import ROOT
 
 LANGS = ["nl", "en"]
 RESERVED = {"name", "email", "organisation", "message", "consent", "lang", "_gotcha", "_next"}
-PAGES = ["home.md", "privacy.md", "bedankt.md", "contact.md",
-         "en/home.md", "en/privacy.md", "en/thank-you.md", "en/contact.md"]
+PAGES = [f"{key}.{lang}.md" for lang in LANGS for key in ("home", "privacy", "thank-you", "contact")]
 
 # --- strategies ---------------------------------------------------------------------------
 

@@ -1,0 +1,156 @@
+"""GitHub login for the editor at /admin/ (Decap CMS's GitHub backend): two routes.
+
+    GET /auth       Decap opens it in a pop-up (base_url + auth_endpoint): a fresh `state`
+                    in a cookie, then off to GitHub's authorize page
+    GET /callback   GitHub sends the editor back here with `code` and `state`: the code is
+                    exchanged for a token at GitHub's token endpoint (with the client
+                    secret), and the page hands the token to the editor window, by
+                    Decap's postMessage handshake, on the site's origin only
+
+Settings, from the environment (the routes answer 503 without the first two):
+
+    FORMSERVICE_GITHUB_CLIENT_ID      the GitHub OAuth App's client id
+    FORMSERVICE_GITHUB_CLIENT_SECRET  its client secret (never leaves this service)
+    FORMSERVICE_GITHUB_URL            https://github.com (tests point it at a stand-in)
+    FORMSERVICE_GITHUB_SCOPE          repo (public_repo is enough for a public repository)
+
+The token goes to the site's origin (FORMSERVICE_SITE_URL) alone: a page on another
+origin that opens /auth gets nothing. The state cookie ties the callback to the browser
+that started the login (no login CSRF). Neither code nor token is logged.
+"""
+
+import hashlib
+import base64
+import hmac
+import html
+import json
+import logging
+import os
+import secrets
+from urllib.parse import urlencode
+
+import httpx
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse
+from starlette.routing import Route
+
+from formservice.config import origin_of
+
+log = logging.getLogger(__name__)
+
+STATE_COOKIE = "decap_oauth_state"
+SCOPES = {"repo", "public_repo"}
+# Constant, so that the page's CSP can allow exactly this script by its hash; what changes
+# (the message, the origin) is in the JSON element above it, which is not executed.
+HANDSHAKE = """(function () {
+  var data = JSON.parse(document.getElementById("decap-auth").textContent);
+  var message = "authorization:github:" + data.status + ":" + JSON.stringify(data.content);
+  if (!window.opener) { document.getElementById("note").hidden = false; return; }
+  window.addEventListener("message", function receive(e) {
+    if (e.origin !== data.origin || e.data !== "authorizing:github") { return; }
+    window.removeEventListener("message", receive);
+    window.opener.postMessage(message, data.origin);
+  });
+  window.opener.postMessage("authorizing:github", data.origin);
+})();"""
+HANDSHAKE_HASH = "sha256-" + base64.b64encode(hashlib.sha256(HANDSHAKE.encode()).digest()).decode()
+PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>GitHub login</title></head>
+<body>
+<p>{text}</p>
+<p id="note" hidden>Open the editor at <a href="{admin}">{admin}</a> and log in from there.</p>
+<script type="application/json" id="decap-auth">{data}</script>
+<script>{script}</script>
+</body>
+</html>
+"""
+
+
+class GitHubLogin:
+    def __init__(self, site_url, environ=None):
+        env = os.environ if environ is None else environ
+        self.client_id = env.get("FORMSERVICE_GITHUB_CLIENT_ID") or None
+        self.client_secret = env.get("FORMSERVICE_GITHUB_CLIENT_SECRET") or None
+        self.github = (env.get("FORMSERVICE_GITHUB_URL") or "https://github.com").rstrip("/")
+        self.scope = env.get("FORMSERVICE_GITHUB_SCOPE") or "repo"
+        if self.scope not in SCOPES:
+            raise ValueError(f"FORMSERVICE_GITHUB_SCOPE must be one of {', '.join(sorted(SCOPES))}, not {self.scope!r}")
+        if origin_of(self.github) is None:
+            raise ValueError(f"FORMSERVICE_GITHUB_URL is not an http(s) URL: {self.github!r}")
+        self.site_origin = origin_of(site_url)
+        self.admin_url = f"{site_url.rstrip('/')}/admin/"
+
+    @property
+    def configured(self):
+        return bool(self.client_id and self.client_secret)
+
+    def not_configured(self):
+        return PlainTextResponse("GitHub login is not set up on this server (FORMSERVICE_GITHUB_CLIENT_ID and "
+                                 "FORMSERVICE_GITHUB_CLIENT_SECRET).\n", status_code=503,
+                                 headers={"Cache-Control": "no-store"})
+
+    async def auth(self, request):
+        if not self.configured:
+            return self.not_configured()
+        if request.query_params.get("provider", "github") != "github":
+            return PlainTextResponse("Only the github provider is served here.\n", status_code=400)
+        state = secrets.token_urlsafe(32)
+        query = urlencode({"client_id": self.client_id, "scope": self.scope, "state": state})
+        response = RedirectResponse(f"{self.github}/login/oauth/authorize?{query}", status_code=302,
+                                    headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+        response.set_cookie(STATE_COOKIE, state, max_age=600, path="/callback", httponly=True,
+                            secure=request.url.scheme == "https", samesite="lax")
+        return response
+
+    async def exchange(self, code):
+        """The token for `code`, or (None, why)."""
+        try:
+            async with httpx.AsyncClient(timeout=15) as client:
+                r = await client.post(f"{self.github}/login/oauth/access_token",
+                                      data={"client_id": self.client_id, "client_secret": self.client_secret,
+                                            "code": code},
+                                      headers={"Accept": "application/json"})
+            body = r.json() if r.headers.get("content-type", "").startswith("application/json") else {}
+        except (httpx.HTTPError, ValueError) as e:
+            log.warning("GitHub login: the token endpoint did not answer (%s)", type(e).__name__)
+            return None, "GitHub did not answer; try again"
+        token = body.get("access_token") if r.status_code == 200 and isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            why = body.get("error", f"HTTP {r.status_code}") if isinstance(body, dict) else f"HTTP {r.status_code}"
+            log.warning("GitHub login refused by the token endpoint: %s", str(why)[:80])
+            return None, f"GitHub refused the login ({str(why)[:80]})"
+        return token, None
+
+    async def callback(self, request):
+        if not self.configured:
+            return self.not_configured()
+        state = request.query_params.get("state", "")
+        expected = request.cookies.get(STATE_COOKIE, "")
+        code = request.query_params.get("code", "")
+        if not (state and expected and hmac.compare_digest(state, expected)):
+            status, content, token = "error", "the login was not started from this browser; try again", None
+        elif not code:
+            status, content, token = "error", request.query_params.get("error", "no code from GitHub")[:80], None
+        else:
+            token, why = await self.exchange(code)
+            status, content = ("success", {"token": token, "provider": "github"}) if token else ("error", why)
+        data = json.dumps({"status": status, "content": content, "origin": self.site_origin})
+        page = PAGE.format(text="Logged in; this window closes by itself." if token else
+                           html.escape(f"GitHub login failed: {content}"),
+                           admin=html.escape(self.admin_url), script=HANDSHAKE,
+                           data=data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+        response = HTMLResponse(page, status_code=200 if token else 400, headers={
+            "Cache-Control": "no-store",
+            "Referrer-Policy": "no-referrer",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": f"default-src 'none'; script-src '{HANDSHAKE_HASH}'; base-uri 'none'; "
+                                       "form-action 'none'; frame-ancestors 'none'",
+        })
+        response.delete_cookie(STATE_COOKIE, path="/callback")
+        return response
+
+
+def routes(site_url, environ=None):
+    """The two routes, for create_app's route list."""
+    login = GitHubLogin(site_url, environ)
+    return [Route("/auth", login.auth, methods=["GET"]), Route("/callback", login.callback, methods=["GET"])]
