@@ -6,10 +6,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import delete, func, insert, or_, select, text, update
 
 from formservice import mails
-from formservice.db import join_requests, outbox, secrets, utcnow
+from formservice.db import LOCK_WAIT_MS, health, join_requests, outbox, scrub, secrets, utcnow
 
 USER_AGENT_MAX = 200
 
@@ -83,6 +83,7 @@ def erase(engine, email):
 
     Returns (requests deleted, mails deleted). Sent mails go too: their bodies hold the
     applicant's data. (A mail being sent at this very moment may still go out once.)
+    Then the database's files are scrubbed (db.scrub): nothing of the rows stays on disk.
     """
     email = email.lower()
     with engine.begin() as conn:
@@ -92,18 +93,22 @@ def erase(engine, email):
             func.lower(outbox.c.reply_to) == email))).rowcount
         requests_deleted = conn.execute(
             delete(join_requests).where(func.lower(join_requests.c.email) == email)).rowcount
+    scrub(engine, [join_requests, outbox])
     return requests_deleted, mails_deleted
 
 
 def purge(engine, retention_days, now=None):
     """Delete requests older than the retention period, with their mails, and any other
-    mail row older than it. Returns (requests deleted, mails deleted)."""
+    mail row older than it. Returns (requests deleted, mails deleted). What was deleted is
+    scrubbed from the database's files (db.scrub)."""
     cutoff = (now or utcnow()) - timedelta(days=retention_days)
     with engine.begin() as conn:
         old = select(join_requests.c.id).where(join_requests.c.created_at < cutoff)
         mails_deleted = conn.execute(delete(outbox).where(
             or_(outbox.c.request_id.in_(old), outbox.c.created_at < cutoff))).rowcount
         requests_deleted = conn.execute(delete(join_requests).where(join_requests.c.created_at < cutoff)).rowcount
+    if requests_deleted or mails_deleted:
+        scrub(engine, [join_requests, outbox])
     return requests_deleted, mails_deleted
 
 
@@ -114,3 +119,26 @@ def outbox_counts(engine):
         failed = conn.execute(select(func.count()).select_from(outbox).where(
             outbox.c.failed_at.is_not(None))).scalar_one()
     return {"pending": pending, "failed": failed}
+
+
+def probe_write(engine, wait_ms=1000):
+    """Write (and commit) the health row, waiting at most about `wait_ms` for a lock.
+
+    Raises the database's error when a write cannot be made now: locked, read-only, full, down.
+    """
+    stamp = update(health).where(health.c.id == 1).values(checked_at=utcnow())
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={int(wait_ms)}")
+            try:
+                conn.execute(stamp)
+                conn.commit()
+            finally:
+                conn.rollback()
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={LOCK_WAIT_MS}")
+                conn.commit()
+        return
+    with engine.begin() as conn:
+        conn.execute(text(f"SET LOCAL lock_timeout = {int(wait_ms)}"))
+        conn.execute(text(f"SET LOCAL statement_timeout = {int(wait_ms) + 500}"))
+        conn.execute(stamp)

@@ -232,9 +232,9 @@ def make_client(database_url, db):
 
     clients = []
 
-    def make(**kw):
+    def make(client=("testclient", 50000), **kw):
         config = make_config(database_url, **kw)
-        client = TestClient(create_app(config, engine=db), base_url="http://127.0.0.1:8080")
+        client = TestClient(create_app(config, engine=db), base_url="http://127.0.0.1:8080", client=client)
         client.__enter__()
         clients.append(client)
         return client

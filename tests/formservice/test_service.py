@@ -68,7 +68,7 @@ def test_settings_come_from_the_environment_and_flags_win():
            "FORMSERVICE_SMTP_URL": "smtp://127.0.0.1:8025"}
     c = Config.load(env, database_url="sqlite:///flag.db")
     assert c.database_url == "sqlite:///flag.db"
-    assert c.retention_days == 30 and c.trust_proxy is True and c.smtp_url == "smtp://127.0.0.1:8025"
+    assert c.retention_days == 30 and [str(n) for n in c.trust_proxy] == ["127.0.0.1/32", "::1/128"] and c.smtp_url == "smtp://127.0.0.1:8025"
     assert c.allowed_origins == ("https://www.knnadvies.nl", "https://knnadvies.nl")
     assert c.site_url == "https://www.knnadvies.nl"
     defaults = Config.load({})
