@@ -81,6 +81,30 @@ def test_neutralise():
     assert neutralise("a=1") == "a=1"
 
 
+@pytest.mark.parametrize("dangerous", [
+    "\uff1d1+1", "\uff0b31 50", "\uff0d2+3", "\uff20SUM(A1)",    # fullwidth = + - @
+    "\ufe661+1", "\ufe622", "\ufe632",                          # small = + -
+    "\u22121+1",                                                  # minus sign
+    "\u200b=1+1", "\u200c\u200d=1", "\ufeff=1+1", "\u2060+1",      # zero-width, BOM, word joiner
+    " \u00a0\u3000=1+1", "\u200e-1",                             # spaces (also no-break, ideographic), LRM
+    "\t1", "\rx", " \t=1",
+])
+def test_neutralise_catches_every_form_of_a_formula_start(dangerous):
+    assert neutralise(dangerous) == "'" + dangerous
+
+
+@pytest.mark.parametrize("harmless", ["Jan", "a=1", "\u00e9=1", "(050) 123", "#1", "x\u200b=1", "\u200b", "  "])
+def test_neutralise_leaves_ordinary_text_alone(harmless):
+    assert neutralise(harmless) == harmless
+
+
+def test_csv_export_neutralises_a_fullwidth_formula_after_a_zero_width_space(client):
+    post(client, name="\u200b\uff1dHYPERLINK(1)", organisation="\ufeff\uff0b1")
+    header, row = read_csv(client.get("/admin/networks/suspacc/requests.csv", headers=AUTH).text)
+    record = dict(zip(header, row))
+    assert record["name"].startswith("'") and record["organisation"].startswith("'")
+
+
 def test_csv_and_json_exports_hold_every_answer(client):
     a = post(client, name="Één", q_sector="Zorg", q_newsletter="on", message="r1\r\nr2")
     b = post(client, email="tweede@voorbeeld.nl", lang="en")
