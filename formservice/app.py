@@ -266,7 +266,7 @@ class Service:
             if problem == "dead" or (problem and self.writer.stalled(self.config.writer_restart_seconds)):
                 log.error("restarting the group-commit writer")
                 self.writer.restart()
-            if not self.health.writable:
+            if problem or not self.health.writable:
                 with contextlib.suppress(Exception):
                     self.probe().result(timeout=10)
 
@@ -455,17 +455,14 @@ class Service:
     async def healthz(self, request):
         """200 when a write can be made now; 503 otherwise. Answers within about 1.5 s."""
         headers = {"Cache-Control": "no-store", "Retry-After": RETRY_AFTER}
-        problem = self.writer_problem()
-        if problem:
-            return JSONResponse({"status": "error", "database": "unknown", "writer": problem},
-                                status_code=503, headers=headers)
         try:
             ok = await asyncio.wait_for(asyncio.wrap_future(self.probe()), HEALTH_WAIT_MS / 1000 + 0.5)
         except TimeoutError:
             ok = False
-        if not ok:
-            return JSONResponse({"status": "error", "database": "not writable", "writer": "ok"},
-                                status_code=503, headers=headers)
+        problem = self.writer_problem()
+        if problem or not ok:
+            return JSONResponse({"status": "error", "database": "ok" if ok else "not writable",
+                                 "writer": problem or "ok"}, status_code=503, headers=headers)
         try:
             counts = await asyncio.wait_for(run_in_threadpool(store.outbox_counts, self.engine), 0.5)
         except Exception:  # noqa: BLE001 - the counts are extra information, not health

@@ -317,16 +317,17 @@ def service_env(database_url, **extra):
 class ServiceProcess:
     """`formservice <args>` as a real subprocess (output in a log file)."""
 
-    def __init__(self, args, env, log_path):
+    def __init__(self, args, env, log_path, preexec_fn=None):
         self.args = args
         self.env = env
         self.log_path = log_path
+        self.preexec_fn = preexec_fn
         self.proc = None
 
     def start(self):
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([sys.executable, "-m", "formservice", *self.args], env=self.env, cwd=ROOT,
-                                     stdout=self.log, stderr=subprocess.STDOUT)
+                                     stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=self.preexec_fn)
         return self
 
     def wait_healthy(self, url, timeout=30):
@@ -363,8 +364,8 @@ def spawn(tmp_path):
     """spawn(args, env) -> a started ServiceProcess, killed at the end of the test."""
     procs = []
 
-    def start(args, env):
-        p = ServiceProcess(args, env, tmp_path / f"formservice-{len(procs)}.log").start()
+    def start(args, env, preexec_fn=None):
+        p = ServiceProcess(args, env, tmp_path / f"formservice-{len(procs)}.log", preexec_fn).start()
         procs.append(p)
         return p
 
