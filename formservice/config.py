@@ -85,8 +85,8 @@ class Config:
     rate_burst: int = 5
     trust_proxy: tuple = ()        # networks of the proxies whose X-Forwarded-For is believed
     admin_failures_per_minute: int = 10  # failed admin sign-ins per client, then 429
-    write_timeout: float = 3.0     # longest wait of a join request for its commit, then 503
-    writer_stall_seconds: float = 2.0     # a commit this long: unhealthy, joins get 503 at once
+    write_timeout: float = 5.0     # longest wait of a join request for its commit, then 503
+    writer_stall_seconds: float = 5.0     # a commit this long: unhealthy, joins get 503 at once
     writer_restart_seconds: float = 15.0  # a commit this long (beyond any lock wait): new writer thread
     max_body_bytes: int = 32 * 1024
     retry_base_seconds: float = 30.0

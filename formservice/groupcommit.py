@@ -23,7 +23,7 @@ import threading
 import time
 from concurrent.futures import Future
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InternalError, OperationalError
 
 from formservice import store
 
@@ -131,7 +131,8 @@ class GroupCommit:
                 store.insert_requests(conn, [new for new, _ in batch])
         except Exception as e:  # noqa: BLE001 - handed to the waiting requests
             if len(batch) == 1 or isinstance(e, OperationalError):
-                if isinstance(e, OperationalError) and self.on_result:
+                # OperationalError: down, locked, full; InternalError: e.g. a read-only transaction
+                if isinstance(e, (OperationalError, InternalError)) and self.on_result:
                     self.on_result(e)
                 for _, future in batch:
                     future.set_exception(e)

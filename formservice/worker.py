@@ -25,7 +25,7 @@ from datetime import timedelta
 from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InternalError, OperationalError
 
 from formservice import store
 from formservice.config import Config
@@ -254,7 +254,7 @@ class Worker:
             try:
                 self.maybe_purge()
                 busy = self.run_once()
-            except OperationalError as e:  # locked, read-only, full, down: one line, then one when it is back
+            except (OperationalError, InternalError) as e:  # locked, read-only, full, down: one line, then one when back
                 name = type(e.orig or e).__name__
                 if down is None:
                     log.error("outbox worker: database unusable (%s); retrying every %g s",

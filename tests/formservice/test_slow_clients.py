@@ -1,0 +1,112 @@
+"""Slow clients cannot lock others out: 1,100 connections from one loopback address trickle
+their request headers a byte at a time into `formservice serve` started under the descriptor
+limit systemd gives a service (soft 1,024); a join request from another loopback address is
+still answered within 2 s, and the slow connections are closed within 30 s."""
+
+import resource
+import selectors
+import socket
+import threading
+import time
+
+import httpx
+
+from tests.formservice.conftest import SITE, service_env, valid_form
+from tests.support import free_port
+
+SLOW = 1100
+TRICKLE = b"POST /join/suspacc HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" + b"X-Pad: a\r\n" * 200
+
+
+def systemd_like_limits():
+    resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 4096))
+
+
+class Tricklers:
+    """`n` connections that each send one byte of TRICKLE every `every` seconds."""
+
+    def __init__(self, port, n, every=0.5):
+        self.port, self.n, self.every = port, n, every
+        self.socks = []
+        self.closed_at = {}
+        self.stop = threading.Event()
+        self.sel = selectors.DefaultSelector()
+
+    def open(self):
+        for _ in range(self.n):
+            s = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+            s.setblocking(False)
+            self.socks.append(s)
+            self.sel.register(s, selectors.EVENT_READ)
+        self.started = time.monotonic()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        return self
+
+    def _closed(self, s):
+        if s not in self.closed_at:
+            self.closed_at[s] = time.monotonic() - self.started
+            self.sel.unregister(s)
+            s.close()
+
+    def _run(self):
+        sent = 0
+        next_byte = time.monotonic()
+        while not self.stop.is_set() and len(self.closed_at) < self.n:
+            for key, _ in self.sel.select(timeout=0.05):  # EOF or the 408: the server let go
+                try:
+                    data = key.fileobj.recv(4096)
+                except OSError:
+                    data = b""
+                if not data or b"408" in data:
+                    self._closed(key.fileobj)
+            if time.monotonic() >= next_byte and sent < len(TRICKLE):
+                for s in self.socks:
+                    if s not in self.closed_at:
+                        try:
+                            s.send(TRICKLE[sent:sent + 1])
+                        except OSError:
+                            self._closed(s)
+                sent += 1
+                next_byte += self.every
+
+    def close(self):
+        self.stop.set()
+        self.thread.join(5)
+        for s in self.socks:
+            if s not in self.closed_at:
+                s.close()
+
+
+def test_a_thousand_slow_clients_do_not_lock_out_another(tmp_path, spawn):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    url = f"sqlite:///{tmp_path}/f.sqlite3"
+    service = spawn(["serve", "--port", str(port), "--no-worker"], service_env(url),
+                    preexec_fn=systemd_like_limits).wait_healthy(base)
+    limits = open(f"/proc/{service.proc.pid}/limits").read()
+    files = next(line for line in limits.splitlines() if line.startswith("Max open files")).split()
+    assert files[3:5] == ["4096", "4096"], "the service raises its soft limit to the hard one"
+    slow = Tricklers(port, SLOW).open()
+    try:
+        time.sleep(2)  # every slow connection is open and trickling
+        assert len(slow.closed_at) < SLOW / 10, "the slow connections should still be open now"
+        # another client (another loopback address) joins meanwhile
+        transport = httpx.HTTPTransport(local_address="127.0.0.2")
+        with httpx.Client(transport=transport, base_url=base, timeout=10,
+                          headers={"Origin": SITE, "Accept": "application/json"}) as c:
+            start = time.monotonic()
+            r = c.post("/join/suspacc", json=valid_form())
+            took = time.monotonic() - start
+        assert r.status_code == 201 and took < 2, (r.status_code, took)
+        deadline = time.monotonic() + 30
+        while len(slow.closed_at) < SLOW and time.monotonic() < deadline:
+            time.sleep(0.2)
+        closed = sorted(slow.closed_at.values())
+        assert len(closed) == SLOW, f"{SLOW - len(closed)} slow connections still open 30 s later"
+        print(f"join answered in {took:.3f} s; slow connections closed after {closed[0]:.1f}–{closed[-1]:.1f} s")
+        assert closed[-1] < 30
+    finally:
+        slow.close()
+    # the service carries on
+    assert httpx.post(f"{base}/join/suspacc", json=valid_form(), headers={"Origin": SITE}).status_code in (201, 303)
