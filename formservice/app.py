@@ -192,7 +192,11 @@ class Service:
         self.registry = registry
         self.worker = worker
         self.health = Health()
-        self.writer = GroupCommit(engine, on_result=self.health.write_result)
+        self.writer = GroupCommit(engine, on_result=self.health.write_result, limits=store.Limits(
+            rate_per_minute=config.rate_per_minute, rate_burst=config.rate_burst,
+            window_hours=config.recipient_window_hours, confirmations_per_window=config.confirmations_per_day))
+        # A first filter in this process's memory, before the body is read; the limit that holds
+        # for every instance is the shared one, counted in the database by the writer.
         self.limiter = RateLimiter(config.rate_per_minute, config.rate_burst)
         self.admin_failures = RateLimiter(config.admin_failures_per_minute, config.admin_failures_per_minute)
         self.trusted = config.trust_proxy
@@ -435,6 +439,9 @@ class Service:
         except TimeoutError:
             log.error("a join request for %s was not committed within %g s: 503", slug, self.config.write_timeout)
             return self.unavailable_response(request, wants_json, lang, network)
+        except store.RateLimited as e:  # the limit shared by every instance (counted in the database)
+            return self.error_response(request, wants_json, lang, 429, {"rate_limit": gettext(lang, MSG_RATE)},
+                                       network, {"Retry-After": str(e.wait)})
         except Exception as e:  # noqa: BLE001 - not stored, so not acknowledged
             # The class only: a database error's text may quote what the applicant sent.
             log.error("could not store a join request for %s: %s", slug, type(e).__name__)

@@ -83,6 +83,8 @@ class Config:
     coordinator_lang: str = "nl"
     rate_per_minute: float = 5.0   # 0 switches the limit off
     rate_burst: int = 5
+    recipient_window_hours: float = 24.0  # one confirmation per address and network per window
+    confirmations_per_day: int = 3        # confirmations per address over all networks per window
     trust_proxy: tuple = ()        # networks of the proxies whose X-Forwarded-For is believed
     admin_failures_per_minute: int = 10  # failed admin sign-ins per client, then 429
     write_timeout: float = 5.0     # longest wait of a join request for its commit, then 503
@@ -108,11 +110,12 @@ class Config:
         self.networks_dir = Path(self.networks_dir)
         self.retention_days = int(self.retention_days)
         self.rate_burst = int(self.rate_burst)
+        self.confirmations_per_day = int(self.confirmations_per_day)
         self.max_body_bytes = int(self.max_body_bytes)
         self.trust_proxy = _proxies(self.trust_proxy)
         self.admin_failures_per_minute = int(self.admin_failures_per_minute)
         for name in ("rate_per_minute", "retry_base_seconds", "retry_max_seconds", "poll_seconds",
-                     "claim_seconds", "smtp_timeout", "purge_every_seconds", "write_timeout",
+                     "claim_seconds", "smtp_timeout", "purge_every_seconds", "write_timeout", "recipient_window_hours",
                      "writer_stall_seconds", "writer_restart_seconds"):
             setattr(self, name, float(getattr(self, name)))
         if self.admin_token is not None and len(self.admin_token) < 16:

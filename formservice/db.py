@@ -15,7 +15,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import (JSON, BigInteger, Column, DateTime, ForeignKey, Index, Integer, MetaData,
+from sqlalchemy import (JSON, BigInteger, Column, DateTime, Float, ForeignKey, Index, Integer, MetaData,
                         String, Table, Text, Uuid, create_engine, event, text)
 from sqlalchemy.engine import Engine, make_url
 
@@ -37,9 +37,12 @@ join_requests = Table(
     Column("created_at", DateTime, nullable=False),
     Column("client_hash", String(64), nullable=False),
     Column("user_agent", String(200), nullable=False, server_default=""),
+    # The mailbox the address reaches (store.recipient_key): what the per-recipient limits count.
+    Column("email_key", String(254), nullable=True),
     Index("ix_join_requests_network_created", "network", "created_at"),
     Index("ix_join_requests_email", "email"),
     Index("ix_join_requests_created", "created_at"),
+    Index("ix_join_requests_email_key", "email_key", "created_at"),
 )
 
 # Integer on SQLite (so it is the rowid alias and autoincrements), BIGINT elsewhere.
@@ -65,9 +68,22 @@ outbox = Table(
     Column("failed_at", DateTime, nullable=True),  # permanently refused (SMTP 5xx): not retried
     Column("last_error", Text, nullable=True),
     Column("created_at", DateTime, nullable=False),
+    Column("to_key", String(254), nullable=True),  # confirmations: the recipient's key (counted)
     Index("ix_outbox_pending", "sent_at", "next_attempt_at"),
     Index("ix_outbox_request", "request_id"),
     Index("ix_outbox_to_addr", "to_addr"),
+    Index("ix_outbox_to_key", "to_key", "created_at"),
+)
+
+# The rate limit shared by every instance on this database: one token bucket per client
+# (keyed by the client hash, never the address), updated atomically by one upsert.
+rate_limits = Table(
+    "rate_limits", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("tokens", Float, nullable=False),
+    Column("stamp", Float, nullable=False),  # time.time() of the last update
+    Column("allowed", Integer, nullable=False, server_default="1"),  # the last request's verdict
+    Index("ix_rate_limits_stamp", "stamp"),
 )
 
 # One row per named secret, created by the first migration (e.g. the key of the client hash).

@@ -31,8 +31,9 @@ log = logging.getLogger(__name__)
 
 
 class GroupCommit:
-    def __init__(self, engine, max_batch: int = 128, on_result=None):
+    def __init__(self, engine, max_batch: int = 128, on_result=None, limits: store.Limits | None = None):
         self.engine = engine
+        self.limits = limits  # enforced in the batch's transaction (store.insert_requests)
         self.max_batch = max_batch
         self.on_result = on_result  # called with None after a commit, with the error after a database error
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
@@ -128,7 +129,7 @@ class GroupCommit:
     def _commit(self, batch):
         try:
             with self.engine.begin() as conn:
-                store.insert_requests(conn, [new for new, _ in batch])
+                results = store.insert_requests(conn, [new for new, _ in batch], self.limits)
         except Exception as e:  # noqa: BLE001 - handed to the waiting requests
             if len(batch) == 1 or isinstance(e, OperationalError):
                 # OperationalError: down, locked, full; InternalError: e.g. a read-only transaction
@@ -144,5 +145,8 @@ class GroupCommit:
             return
         if self.on_result:
             self.on_result(None)
-        for new, future in batch:
-            future.set_result(new.id)
+        for (_, future), result in zip(batch, results):
+            if isinstance(result, Exception):
+                future.set_exception(result)
+            else:
+                future.set_result(result)

@@ -108,10 +108,14 @@ def confirmation(network, submission, lang):
             "subject": subject, "body": text, "html_body": None, "lang": lang}
 
 
-def message_id(outbox_id, mail_from):
-    """A Message-ID derived from the outbox row: a duplicate delivery is recognisable."""
+def message_id(outbox_id, mail_from, database_tag=""):
+    """A Message-ID derived from the outbox row: the same for every (re)delivery of that row, so a
+    mail sent again after a crash between the SMTP server's 250 and the commit is recognisably
+    the same message. `database_tag` (store.message_id_tag) tells databases apart: the row ids of
+    a new database start at 1 again."""
     domain = parseaddr(mail_from)[1].rpartition("@")[2] or "formservice.invalid"
-    return f"<formservice-outbox-{int(outbox_id)}@{domain}>"
+    tag = f".{database_tag}" if database_tag else ""
+    return f"<formservice-outbox-{int(outbox_id)}{tag}@{domain}>"
 
 
 def _address(addr):
@@ -119,7 +123,7 @@ def _address(addr):
     return Address(username=local, domain=domain)
 
 
-def build_message(row, mail_from):
+def build_message(row, mail_from, database_tag=""):
     """The EmailMessage of one outbox row (a mapping with the outbox columns)."""
     msg = EmailMessage(policy=default_policy)
     msg["From"] = mail_from
@@ -128,7 +132,7 @@ def build_message(row, mail_from):
         msg["Reply-To"] = _address(row["reply_to"])
     msg["Subject"] = row["subject"]
     msg["Date"] = format_datetime(row["created_at"].replace(tzinfo=UTC))
-    msg["Message-ID"] = message_id(row["id"], mail_from)
+    msg["Message-ID"] = message_id(row["id"], mail_from, database_tag)
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(row["body"])
     if row["html_body"]:

@@ -2,14 +2,16 @@
 
 import hashlib
 import hmac
+import math
+import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import delete, func, insert, or_, select, text, update
+from sqlalchemy import and_, delete, func, insert, or_, select, text, update
 
 from formservice import mails
-from formservice.db import LOCK_WAIT_MS, health, join_requests, outbox, scrub, secrets, utcnow
+from formservice.db import LOCK_WAIT_MS, health, join_requests, outbox, rate_limits, scrub, secrets, utcnow
 
 USER_AGENT_MAX = 200
 
@@ -18,6 +20,11 @@ def client_hash_key(engine):
     with engine.connect() as conn:
         key = conn.execute(select(secrets.c.value).where(secrets.c.name == "client_hash_key")).scalar_one()
     return key.encode()
+
+
+def message_id_tag(engine):
+    """A short tag of this database for Message-IDs (derived from its secret key)."""
+    return hmac.new(client_hash_key(engine), b"message-id", hashlib.sha256).hexdigest()[:12]
 
 
 def client_hash(key, client_ip):
@@ -30,12 +37,44 @@ def clean_user_agent(ua):
     return ua[:USER_AGENT_MAX]
 
 
+def recipient_key(email):
+    """The mailbox an address reaches, for counting: lower-case, without a +tag
+    (jan+1@x.nl and JAN+2@x.nl are both jan@x.nl's inbox)."""
+    local, _, domain = email.lower().rpartition("@")
+    return f"{local.split('+', 1)[0] or local}@{domain}"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What the writer enforces in the database, the same for every instance on it.
+
+    rate_per_minute / rate_burst: join requests per client (0: no limit).
+    window_hours: one confirmation per address and network per window; a repeated request
+    for the same address and network inside it replaces the stored one (no new mails).
+    confirmations_per_window: confirmations per address over all networks per window.
+    """
+    rate_per_minute: float = 0.0
+    rate_burst: int = 5
+    window_hours: float = 24.0  # 0: no per-recipient limits
+    confirmations_per_window: int = 3
+
+
+class RateLimited(Exception):
+    """Too many requests from this client (shared count): wait `wait` seconds."""
+
+    def __init__(self, wait):
+        super().__init__(wait)
+        self.wait = wait
+
+
 @dataclass(frozen=True)
 class NewRequest:
     """A join request ready to insert: its row and the rows of its two outbox mails."""
     id: str
     row: dict
     mails: list
+    client_key: str = ""
+    outcome: dict = field(default_factory=dict, compare=False)  # what insert_requests did: "replaced", mails
 
 
 def new_request(*, network, submission, lang, client_hash, user_agent, coordinator_lang) -> NewRequest:
@@ -44,19 +83,122 @@ def new_request(*, network, submission, lang, client_hash, user_agent, coordinat
     now = utcnow()
     row = dict(id=request_id, network=network.slug, lang=lang, name=submission.name, email=submission.email,
                organisation=submission.organisation, message=submission.message, answers=submission.answers,
-               consent_at=now, created_at=now, client_hash=client_hash, user_agent=clean_user_agent(user_agent))
+               consent_at=now, created_at=now, client_hash=client_hash, user_agent=clean_user_agent(user_agent),
+               email_key=recipient_key(submission.email))
     mail_rows = [
         mails.notification(network, submission, request_id, lang, now, coordinator_lang),
         mails.confirmation(network, submission, lang),
     ]
-    return NewRequest(request_id, row, [dict(m, request_id=request_id, attempts=0, next_attempt_at=now,
-                                               created_at=now) for m in mail_rows])
+    rows = [dict(m, request_id=request_id, attempts=0, next_attempt_at=now, created_at=now,
+                 to_key=row["email_key"] if m["kind"] == mails.CONFIRMATION else None) for m in mail_rows]
+    return NewRequest(request_id, row, rows, client_hash)
 
 
-def insert_requests(conn, requests):
-    """Insert requests with their mails, in the caller's transaction (two statements for any number)."""
-    conn.execute(insert(join_requests), [r.row for r in requests])
-    conn.execute(insert(outbox), [m for r in requests for m in r.mails])
+def take_token(conn, key, limits: Limits, now=None):
+    """Take one request from client `key`'s bucket, atomically (one upsert): (allowed, wait)."""
+    now = time.time() if now is None else now
+    rate = limits.rate_per_minute / 60.0
+    least = "LEAST" if conn.dialect.name == "postgresql" else "min"
+    refilled = f"{least}(:burst, rate_limits.tokens + (CASE WHEN :now > rate_limits.stamp " \
+               f"THEN :now - rate_limits.stamp ELSE 0 END) * :rate)"
+    row = conn.execute(text(
+        "INSERT INTO rate_limits (key, tokens, stamp, allowed) VALUES (:key, :burst - 1, :now, 1) "
+        "ON CONFLICT (key) DO UPDATE SET "
+        f"tokens = CASE WHEN {refilled} >= 1 THEN {refilled} - 1 ELSE {refilled} END, "
+        f"allowed = CASE WHEN {refilled} >= 1 THEN 1 ELSE 0 END, stamp = :now "
+        "RETURNING tokens, allowed"), {"key": key, "burst": float(limits.rate_burst), "now": now, "rate": rate}).one()
+    tokens, allowed = row
+    if allowed:
+        return True, 0
+    return False, max(1, math.ceil((1 - tokens) / rate))
+
+
+def insert_requests(conn, requests, limits: Limits | None = None):
+    """Insert requests with their mails, in the caller's transaction, under `limits`.
+
+    Returns, per request, its id or the RateLimited exception to answer it with. With limits:
+    each request takes a token of its client's shared bucket; a request for an address and
+    network that already has one inside the window replaces it (the new id takes over its
+    mails; the pending notification is brought up to date; no new mail); a new one gets its
+    confirmation only while the address has had fewer than `confirmations_per_window`.
+    Without limits: two statements for any number of requests.
+    """
+    results = [r.id for r in requests]
+    if limits is None:
+        conn.execute(insert(join_requests), [r.row for r in requests])
+        conn.execute(insert(outbox), [m for r in requests for m in r.mails])
+        return results
+    if limits.rate_per_minute > 0:
+        for i, r in enumerate(requests):
+            allowed, wait = take_token(conn, r.client_key, limits)
+            if not allowed:
+                results[i] = RateLimited(wait)
+    live = [r for i, r in enumerate(requests) if not isinstance(results[i], RateLimited)]
+    if not live:
+        return results
+    if limits.window_hours <= 0:  # no per-recipient limits
+        conn.execute(insert(join_requests), [r.row for r in live])
+        conn.execute(insert(outbox), [m for r in live for m in r.mails])
+        return results
+    keys = sorted({r.row["email_key"] for r in live})
+    if conn.dialect.name == "postgresql":  # instances deciding about one address take turns
+        for k in keys:
+            conn.execute(select(func.pg_advisory_xact_lock(func.hashtext(k))))
+    cutoff = utcnow() - timedelta(hours=limits.window_hours)
+    latest = {(k, n): i for i, k, n in conn.execute(
+        select(join_requests.c.id, join_requests.c.email_key, join_requests.c.network)
+        .where(join_requests.c.email_key.in_(keys), join_requests.c.created_at >= cutoff)
+        .order_by(join_requests.c.created_at))}
+    sent = dict(conn.execute(
+        select(outbox.c.to_key, func.count()).where(outbox.c.to_key.in_(keys), outbox.c.created_at >= cutoff)
+        .group_by(outbox.c.to_key)).all())
+    fresh, fresh_mails = [], []
+
+    def flush():
+        if fresh:
+            conn.execute(insert(join_requests), fresh)
+        if fresh_mails:
+            conn.execute(insert(outbox), fresh_mails)
+        fresh.clear()
+        fresh_mails.clear()
+
+    for r in live:
+        key = (r.row["email_key"], r.row["network"])
+        old = latest.get(key)
+        latest[key] = r.id
+        if old is not None:
+            if any(row["id"] == old for row in fresh):  # the one it replaces came in this batch
+                flush()
+            _replace(conn, old, r)
+            r.outcome.update(replaced=True, mails=[])
+            continue
+        keep = []
+        for m in r.mails:
+            if m["kind"] == mails.CONFIRMATION:
+                if sent.get(m["to_key"], 0) >= limits.confirmations_per_window:
+                    continue
+                sent[m["to_key"]] = sent.get(m["to_key"], 0) + 1
+            keep.append(m)
+        r.outcome.update(replaced=False, mails=[m["kind"] for m in keep])
+        fresh.append(r.row)
+        fresh_mails += keep
+    flush()
+    return results
+
+
+def _replace(conn, old_id, new):
+    """`new` takes the place of the stored request `old_id`: inserted, given its mails, the
+    notification not yet sent rewritten with the new content; the old row deleted."""
+    conn.execute(insert(join_requests), [new.row])
+    conn.execute(update(outbox).where(outbox.c.request_id == old_id).values(request_id=new.id))
+    note = next((m for m in new.mails if m["kind"] == mails.NOTIFICATION), None)
+    if note is not None:
+        conn.execute(update(outbox).where(
+            outbox.c.request_id == new.id, outbox.c.kind == mails.NOTIFICATION, outbox.c.sent_at.is_(None),
+            outbox.c.failed_at.is_(None), or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < utcnow()))
+            .values(subject=note["subject"], body=note["body"], html_body=note["html_body"],
+                    reply_to=note["reply_to"]))
+    conn.execute(delete(join_requests).where(join_requests.c.id == old_id))
 
 
 def save_request(engine, **fields):
@@ -69,6 +211,12 @@ def save_request(engine, **fields):
     with engine.begin() as conn:
         insert_requests(conn, [new])
     return new.id
+
+
+def prune_rate_limits(engine, older_than_seconds=3600):
+    """Forget the buckets of clients not seen for a while (they are full again anyway)."""
+    with engine.begin() as conn:
+        return conn.execute(delete(rate_limits).where(rate_limits.c.stamp < time.time() - older_than_seconds)).rowcount
 
 
 def requests_of(engine, slug):

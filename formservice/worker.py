@@ -119,6 +119,7 @@ class Worker:
         self.wakeup = threading.Event()
         self.stopping = threading.Event()
         self._last_purge = None
+        self._tag = None  # store.message_id_tag, read once
 
     # -- claiming -------------------------------------------------------------------------
     def claim(self, now=None):
@@ -208,7 +209,9 @@ class Worker:
                                 if other_row is not None:
                                     self._mark_failed(other_row, e, permanent=False)
                             break
-                    self._deliver(smtp, build_message(row, self.settings.mail_from))
+                    if self._tag is None:
+                        self._tag = store.message_id_tag(self.engine)
+                    self._deliver(smtp, build_message(row, self.settings.mail_from, self._tag))
                 except PermanentFailure as e:
                     log.error("outbox %s (%s) refused for good: %s", row_id, row["kind"], describe(e))
                     self._mark_failed(row, e, permanent=True)

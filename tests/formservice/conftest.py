@@ -27,7 +27,7 @@ from sqlalchemy import delete, text
 
 from formservice import migrate
 from formservice.config import Config
-from formservice.db import join_requests, make_engine, outbox
+from formservice.db import join_requests, make_engine, outbox, rate_limits
 from tests.support import ROOT, free_port, require
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -133,6 +133,7 @@ def clear(engine):
     with engine.begin() as conn:
         conn.execute(delete(outbox))
         conn.execute(delete(join_requests))
+        conn.execute(delete(rate_limits))
 
 
 def count(engine, table):
@@ -218,6 +219,7 @@ def smtp():
 def make_config(database_url, **kw):
     values = dict(database_url=database_url, networks_dir=NETWORKS, admin_token=ADMIN_TOKEN, site_url=SITE,
                   mail_from="KNN Advies <aanmelden@knnadvies.example>", rate_per_minute=0,
+                  recipient_window_hours=0,  # the per-recipient limits are tested in test_limits.py
                   retry_base_seconds=0.2, retry_max_seconds=1.0, poll_seconds=0.2)
     values.update(kw)
     return Config(**values)
@@ -304,6 +306,7 @@ def service_env(database_url, **extra):
         "FORMSERVICE_SITE_URL": SITE,
         "FORMSERVICE_MAIL_FROM": "KNN Advies <aanmelden@knnadvies.example>",
         "FORMSERVICE_RATE_PER_MINUTE": "0",
+        "FORMSERVICE_RECIPIENT_WINDOW_HOURS": "0",
         "FORMSERVICE_RETRY_BASE_SECONDS": "0.2",
         "FORMSERVICE_RETRY_MAX_SECONDS": "1",
         "FORMSERVICE_POLL_SECONDS": "0.2",

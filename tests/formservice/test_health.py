@@ -4,6 +4,7 @@ join requests then get 503 with Retry-After, and both recover by themselves. Als
 migration is one line and exit 1; the worker logs one line when the database turns unusable
 and one when it is back; failed admin sign-ins are throttled."""
 
+import contextlib
 import logging
 import sqlite3
 import subprocess
@@ -132,7 +133,7 @@ def test_a_dead_writer_turns_healthz_to_503_and_is_restarted(watched_client, mon
     assert c.post("/join/suspacc", json=valid_form(), headers=JSON).status_code == 201
     real = store.insert_requests
 
-    def die_once(conn, requests):
+    def die_once(*args):
         monkeypatch.setattr(store, "insert_requests", real)
         raise SystemExit("the writer thread dies")  # not an Exception: nothing in the thread catches it
 
@@ -150,13 +151,14 @@ def test_a_hanging_writer_gives_a_quick_503_and_is_replaced(watched_client, monk
     real = store.insert_requests
     release = threading.Event()
 
-    def hang_once(conn, requests):
+    def hang_once(*args):
         monkeypatch.setattr(store, "insert_requests", real)
         release.wait(30)  # e.g. a connection to a database that stopped answering
-        real(conn, requests)
+        return real(*args)
 
     monkeypatch.setattr(store, "insert_requests", hang_once)
-    with caplog.at_level(logging.INFO, logger="formservice.app"):
+    with caplog.at_level(logging.INFO, logger="formservice.app"), contextlib.ExitStack() as cleanup:
+        cleanup.callback(release.set)  # whatever happens, the stuck commit ends (it holds a lock)
         r = c.post("/join/suspacc", json=valid_form(email="eerste@voorbeeld.nl"), headers=JSON)
         assert r.status_code == 503  # not committed within write_timeout
         wait_for(lambda: c.get("/healthz").status_code == 503, timeout=3, what="healthz 503")
