@@ -242,6 +242,7 @@ class Worker:
             return
         self._last_purge = time.monotonic()
         requests, mails = store.purge(self.engine, self.settings.retention_days)
+        store.prune_rate_limits(self.engine)
         if requests or mails:
             log.info("purge: deleted %d requests and %d mails older than %d days",
                      requests, mails, self.settings.retention_days)
