@@ -194,7 +194,8 @@ class Service:
         self.health = Health()
         self.writer = GroupCommit(engine, on_result=self.health.write_result, limits=store.Limits(
             rate_per_minute=config.rate_per_minute, rate_burst=config.rate_burst,
-            window_hours=config.recipient_window_hours, confirmations_per_window=config.confirmations_per_day))
+            window_hours=config.recipient_window_hours, confirmations_per_window=config.confirmations_per_day,
+            notifications_per_hour=config.notifications_per_hour))
         # A first filter in this process's memory, before the body is read; the limit that holds
         # for every instance is the shared one, counted in the database by the writer.
         self.limiter = RateLimiter(config.rate_per_minute, config.rate_burst)

@@ -49,6 +49,8 @@ SETTINGS = [
      "one confirmation per address and network in this window; a repeat replaces the stored request (default 24)"),
     ("--confirmations-per-day", "confirmations_per_day", int,
      "confirmation mails per address over all networks per window (default 3)"),
+    ("--notifications-per-hour", "notifications_per_hour", int,
+     "coordinator notifications per network per hour; past it one digest mail an hour (default 10; 0 = never)"),
     ("--max-body-bytes", "max_body_bytes", int, "largest accepted body (default 32768)"),
     ("--retry-base-seconds", "retry_base_seconds", float, "first retry delay of a failed mail (default 30)"),
     ("--retry-max-seconds", "retry_max_seconds", float, "longest retry delay (default 3600)"),

@@ -85,6 +85,7 @@ class Config:
     rate_burst: int = 5
     recipient_window_hours: float = 24.0  # one confirmation per address and network per window
     confirmations_per_day: int = 3        # confirmations per address over all networks per window
+    notifications_per_hour: int = 10      # per network; past it one digest an hour instead (0: never)
     trust_proxy: tuple = ()        # networks of the proxies whose X-Forwarded-For is believed
     admin_failures_per_minute: int = 10  # failed admin sign-ins per client, then 429
     write_timeout: float = 5.0     # longest wait of a join request for its commit, then 503
@@ -111,6 +112,7 @@ class Config:
         self.retention_days = int(self.retention_days)
         self.rate_burst = int(self.rate_burst)
         self.confirmations_per_day = int(self.confirmations_per_day)
+        self.notifications_per_hour = int(self.notifications_per_hour)
         self.max_body_bytes = int(self.max_body_bytes)
         self.trust_proxy = _proxies(self.trust_proxy)
         self.admin_failures_per_minute = int(self.admin_failures_per_minute)

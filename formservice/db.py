@@ -53,7 +53,7 @@ outbox = Table(
     Column("id", _ID, primary_key=True, autoincrement=True),
     Column("request_id", Uuid(as_uuid=False), ForeignKey("join_requests.id", ondelete="CASCADE"),
            nullable=True),
-    Column("kind", String(32), nullable=False),  # "notification" (coordinator) | "confirmation"
+    Column("kind", String(32), nullable=False),  # "notification", "digest" (coordinator) | "confirmation"
     Column("to_addr", String(254), nullable=False),
     Column("reply_to", String(254), nullable=True),
     Column("subject", String(300), nullable=False),
@@ -69,10 +69,12 @@ outbox = Table(
     Column("last_error", Text, nullable=True),
     Column("created_at", DateTime, nullable=False),
     Column("to_key", String(254), nullable=True),  # confirmations: the recipient's key (counted)
+    Column("network", String(100), nullable=True),  # the network the mail is about (counted, digests)
     Index("ix_outbox_pending", "sent_at", "next_attempt_at"),
     Index("ix_outbox_request", "request_id"),
     Index("ix_outbox_to_addr", "to_addr"),
     Index("ix_outbox_to_key", "to_key", "created_at"),
+    Index("ix_outbox_network_kind", "network", "kind", "created_at"),
 )
 
 # The rate limit shared by every instance on this database: one token bucket per client

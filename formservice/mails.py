@@ -21,6 +21,7 @@ from formservice.validation import field_label
 
 NOTIFICATION = "notification"
 CONFIRMATION = "confirmation"
+DIGEST = "digest"
 
 
 def _network_name(network, lang):
@@ -88,6 +89,23 @@ def notification(network, submission, request_id, applicant_lang, created_at, la
                  f"<table>{cells}</table><p>{e(outro)}</p></body></html>")
     return {"kind": NOTIFICATION, "to_addr": network.contact.email, "reply_to": submission.email,
             "subject": subject, "body": "\n".join(text), "html_body": body_html, "lang": lang}
+
+
+def digest(network, lang):
+    """The head of a coordinator's digest (one mail for the requests past the hourly threshold);
+    store.insert_requests appends one `digest_line` per request."""
+    name = _network_name(network, lang)
+    subject = gettext(lang, N_("New requests to join %(network)s (summary)"), network=name)
+    intro = gettext(lang, N_("More requests than usual arrived through the website for %(network)s, so they are "
+                             "collected in this mail, one line each. The export has every detail."), network=name)
+    return {"kind": DIGEST, "to_addr": network.contact.email, "reply_to": None, "subject": subject,
+            "body": intro + "\n\n", "html_body": None, "lang": lang}
+
+
+def digest_line(row):
+    """One request in a digest: when, who, and its number (the export has the rest)."""
+    org = f" ({row['organisation']})" if row["organisation"] else ""
+    return f"{row['created_at']:%Y-%m-%d %H:%M} UTC  {row['name']} <{row['email']}>{org}  {row['id']}\n"
 
 
 def confirmation(network, submission, lang):

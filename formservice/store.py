@@ -14,6 +14,7 @@ from formservice import mails
 from formservice.db import LOCK_WAIT_MS, health, join_requests, outbox, rate_limits, scrub, secrets, utcnow
 
 USER_AGENT_MAX = 200
+DIGEST_MAX_CHARS = 32 * 1024  # a digest stops growing here (a flood must not rewrite a huge row each time)
 
 
 def client_hash_key(engine):
@@ -57,6 +58,7 @@ class Limits:
     rate_burst: int = 5
     window_hours: float = 24.0  # 0: no per-recipient limits
     confirmations_per_window: int = 3
+    notifications_per_hour: int = 10  # per network; past it one digest an hour (0: no digest)
 
 
 class RateLimited(Exception):
@@ -74,6 +76,7 @@ class NewRequest:
     row: dict
     mails: list
     client_key: str = ""
+    digest: dict | None = None  # the head of the coordinator's digest, should this request go into one
     outcome: dict = field(default_factory=dict, compare=False)  # what insert_requests did: "replaced", mails
 
 
@@ -89,9 +92,9 @@ def new_request(*, network, submission, lang, client_hash, user_agent, coordinat
         mails.notification(network, submission, request_id, lang, now, coordinator_lang),
         mails.confirmation(network, submission, lang),
     ]
-    rows = [dict(m, request_id=request_id, attempts=0, next_attempt_at=now, created_at=now,
+    rows = [dict(m, request_id=request_id, attempts=0, next_attempt_at=now, created_at=now, network=network.slug,
                  to_key=row["email_key"] if m["kind"] == mails.CONFIRMATION else None) for m in mail_rows]
-    return NewRequest(request_id, row, rows, client_hash)
+    return NewRequest(request_id, row, rows, client_hash, mails.digest(network, coordinator_lang))
 
 
 def take_token(conn, key, limits: Limits, now=None):
@@ -152,6 +155,7 @@ def insert_requests(conn, requests, limits: Limits | None = None):
     sent = dict(conn.execute(
         select(outbox.c.to_key, func.count()).where(outbox.c.to_key.in_(keys), outbox.c.created_at >= cutoff)
         .group_by(outbox.c.to_key)).all())
+    notified = {}  # network -> notifications of the past hour (counted up to the threshold)
     fresh, fresh_mails = [], []
 
     def flush():
@@ -178,12 +182,45 @@ def insert_requests(conn, requests, limits: Limits | None = None):
                 if sent.get(m["to_key"], 0) >= limits.confirmations_per_window:
                     continue
                 sent[m["to_key"]] = sent.get(m["to_key"], 0) + 1
+            if m["kind"] == mails.NOTIFICATION and limits.notifications_per_hour > 0 and r.digest is not None:
+                slug = r.row["network"]
+                if slug not in notified:
+                    notified[slug] = _recent_notifications(conn, slug, limits.notifications_per_hour)
+                if notified[slug] >= limits.notifications_per_hour:
+                    _add_to_digest(conn, r)
+                    continue
+                notified[slug] += 1
             keep.append(m)
         r.outcome.update(replaced=False, mails=[m["kind"] for m in keep])
         fresh.append(r.row)
         fresh_mails += keep
     flush()
     return results
+
+
+def _recent_notifications(conn, slug, up_to):
+    """Notifications about network `slug` queued in the past hour, counted up to `up_to`."""
+    recent = (select(outbox.c.id).where(outbox.c.network == slug, outbox.c.kind == mails.NOTIFICATION,
+                                        outbox.c.created_at >= utcnow() - timedelta(hours=1)).limit(up_to).subquery())
+    return conn.execute(select(func.count()).select_from(recent)).scalar_one()
+
+
+def _add_to_digest(conn, new):
+    """Add a line about `new` to its network's digest that is still collecting (due in an hour
+    from its start, so no worker has claimed it yet), or start one."""
+    now = utcnow()
+    line = mails.digest_line(new.row)
+    open_digest = conn.execute(select(outbox.c.id).where(
+        outbox.c.network == new.row["network"], outbox.c.kind == mails.DIGEST, outbox.c.sent_at.is_(None),
+        outbox.c.claimed_until.is_(None), outbox.c.next_attempt_at > now + timedelta(seconds=5))
+        .order_by(outbox.c.id).limit(1)).scalar()
+    if open_digest is not None:
+        conn.execute(update(outbox).where(outbox.c.id == open_digest, func.length(outbox.c.body) < DIGEST_MAX_CHARS)
+                     .values(body=outbox.c.body + line))
+        return
+    conn.execute(insert(outbox), [dict(new.digest, body=new.digest["body"] + line, network=new.row["network"],
+                                       request_id=None, attempts=0, created_at=now,
+                                       next_attempt_at=now + timedelta(hours=1))])
 
 
 def _replace(conn, old_id, new):
@@ -239,10 +276,27 @@ def erase(engine, email):
         mails_deleted = conn.execute(delete(outbox).where(or_(
             outbox.c.request_id.in_(ids), func.lower(outbox.c.to_addr) == email,
             func.lower(outbox.c.reply_to) == email))).rowcount
+        mails_deleted += _erase_from_digests(conn, email)
         requests_deleted = conn.execute(
             delete(join_requests).where(func.lower(join_requests.c.email) == email)).rowcount
     scrub(engine, [join_requests, outbox])
     return requests_deleted, mails_deleted
+
+
+def _erase_from_digests(conn, email):
+    """Take the applicant's lines out of the coordinators' digests; a digest left without lines
+    goes. Returns the number of digests deleted."""
+    find = func.strpos if conn.dialect.name == "postgresql" else func.instr
+    deleted = 0
+    for row_id, body in conn.execute(select(outbox.c.id, outbox.c.body).where(
+            outbox.c.kind == mails.DIGEST, find(func.lower(outbox.c.body), email) > 0)).all():
+        head, _, lines = body.partition("\n\n")
+        kept = [line for line in lines.splitlines(keepends=True) if email not in line.lower()]
+        if kept:
+            conn.execute(update(outbox).where(outbox.c.id == row_id).values(body=head + "\n\n" + "".join(kept)))
+        else:
+            deleted += conn.execute(delete(outbox).where(outbox.c.id == row_id)).rowcount
+    return deleted
 
 
 def purge(engine, retention_days, now=None):

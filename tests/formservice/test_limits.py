@@ -4,13 +4,14 @@ answers reveal nothing about which addresses are known."""
 
 import threading
 import uuid
+from collections import Counter
 
 import pytest
 from sqlalchemy import func, select
 
 from formservice import store
-from formservice.db import join_requests, outbox
-from tests.formservice.conftest import SITE, count, rows, valid_form
+from formservice.db import join_requests, outbox, utcnow
+from tests.formservice.conftest import ADMIN_TOKEN, SITE, count, rows, valid_form
 
 JSON = {"Origin": SITE, "Accept": "application/json"}
 VICTIM = "slachtoffer@voorbeeld.nl"
@@ -127,3 +128,26 @@ def test_old_buckets_are_pruned(db):
         store.take_token(conn, "old", limits, now=1000.0)
         store.take_token(conn, "new", limits)
     assert store.prune_rate_limits(db, older_than_seconds=3600) == 1
+
+
+def test_past_the_hourly_threshold_the_coordinator_gets_one_digest(make_client, db, database_url):
+    c = make_client(recipient_window_hours=24, notifications_per_hour=3)
+    ids = [c.post("/join/suspacc", json=valid_form(email=f"a{i}@voorbeeld.nl", name=f"Aanvrager {i}"),
+                  headers=JSON).json()["id"] for i in range(7)]
+    kinds = Counter(m["kind"] for m in rows(db, outbox))
+    assert kinds == {"confirmation": 7, "notification": 3, "digest": 1}, kinds
+    [digest] = [m for m in rows(db, outbox) if m["kind"] == "digest"]
+    assert digest["to_addr"] == "coordinator@suspacc.example" and digest["request_id"] is None
+    assert digest["subject"] == "Nieuwe aanmeldingen voor SUSPACC – duurzame verpakkingen (overzicht)"
+    lines = digest["body"].split("\n\n", 1)[1].splitlines()
+    assert [line.split()[-1] for line in lines] == ids[3:]  # one line per request past the threshold
+    assert "Aanvrager 5 <a5@voorbeeld.nl> (Jansen BV)" in lines[2]
+    assert digest["next_attempt_at"] > utcnow()  # it collects for an hour before it is sent
+    # another network has its own count
+    assert c.post("/join/bernn", json=valid_form(q_size=None, q_rules=None), headers=JSON).status_code == 201
+    assert Counter(m["kind"] for m in rows(db, outbox))["notification"] == 4
+    # an erase takes the applicant's line out of the digest
+    assert c.post("/admin/erase", json={"email": "a5@voorbeeld.nl"},
+                  headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}).status_code == 200
+    [digest] = [m for m in rows(db, outbox) if m["kind"] == "digest"]
+    assert "a5@voorbeeld.nl" not in digest["body"] and "a6@voorbeeld.nl" in digest["body"]
