@@ -6,13 +6,14 @@ still answered within 2 s, and the slow connections are closed within 30 s."""
 import resource
 import selectors
 import socket
+import ssl
 import threading
 import time
 
 import httpx
 
 from tests.formservice.conftest import SITE, service_env, valid_form
-from tests.support import free_port
+from tests.support import ROOT, free_port
 
 SLOW = 1100
 TRICKLE = b"POST /join/suspacc HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" + b"X-Pad: a\r\n" * 200
@@ -25,8 +26,8 @@ def systemd_like_limits():
 class Tricklers:
     """`n` connections that each send one byte of TRICKLE every `every` seconds."""
 
-    def __init__(self, port, n, every=0.5):
-        self.port, self.n, self.every = port, n, every
+    def __init__(self, port, n, every=0.5, tls=None):
+        self.port, self.n, self.every, self.tls = port, n, every, tls
         self.socks = []
         self.closed_at = {}
         self.stop = threading.Event()
@@ -34,7 +35,9 @@ class Tricklers:
 
     def open(self):
         for _ in range(self.n):
-            s = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+            s = socket.create_connection(("127.0.0.1", self.port), timeout=10)
+            if self.tls is not None:
+                s = self.tls.wrap_socket(s, server_hostname="forms.knnadvies.nl")
             s.setblocking(False)
             self.socks.append(s)
             self.sel.register(s, selectors.EVENT_READ)
@@ -56,7 +59,9 @@ class Tricklers:
             for key, _ in self.sel.select(timeout=0.05):  # EOF or the 408: the server let go
                 try:
                     data = key.fileobj.recv(4096)
-                except OSError:
+                except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                    continue
+                except OSError:  # also ssl.SSLError: the peer went away
                     data = b""
                 if not data or b"408" in data:
                     self._closed(key.fileobj)
@@ -65,6 +70,8 @@ class Tricklers:
                     if s not in self.closed_at:
                         try:
                             s.send(TRICKLE[sent:sent + 1])
+                        except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                            pass
                         except OSError:
                             self._closed(s)
                 sent += 1
@@ -110,3 +117,42 @@ def test_a_thousand_slow_clients_do_not_lock_out_another(tmp_path, spawn):
         slow.close()
     # the service carries on
     assert httpx.post(f"{base}/join/suspacc", json=valid_form(), headers={"Origin": SITE}).status_code in (201, 303)
+
+
+def test_through_nginx_slow_clients_are_cut_off_and_others_still_join(tmp_path, spawn):
+    """The same through the shipped nginx block (deploy/nginx-formservice.conf, TLS): 1,000
+    connections trickle their headers into nginx; a join from another address gets through
+    within 2 s, and nginx closes the slow ones (client_header_timeout) within 30 s."""
+    from tests.nginx import Nginx, localize, self_signed
+
+    port = free_port()
+    url = f"sqlite:///{tmp_path}/f.sqlite3"
+    spawn(["serve", "--port", str(port), "--no-worker", "--trust-proxy"], service_env(url)).wait_healthy(
+        f"http://127.0.0.1:{port}")
+    cert = self_signed(tmp_path / "cert", names=("forms.knnadvies.nl",))
+    https, http = free_port(), free_port()
+    block = localize(ROOT / "deploy" / "nginx-formservice.conf", https, http, cert, upstream_port=port)
+    with Nginx(tmp_path / "nginx", [block]).start(wait_for_port=https):
+        context = ssl.create_default_context(cafile=str(cert.cert))
+        context.check_hostname = False
+        slow = Tricklers(https, 1000, tls=context).open()
+        try:
+            time.sleep(2)
+            assert len(slow.closed_at) < 100, "the slow connections should still be open now"
+            transport = httpx.HTTPTransport(local_address="127.0.0.2", verify=context)
+            with httpx.Client(transport=transport, base_url=f"https://127.0.0.1:{https}", timeout=10,
+                              headers={"Origin": SITE, "Accept": "application/json",
+                                       "Host": "forms.knnadvies.nl"}) as c:
+                start = time.monotonic()
+                r = c.post("/join/suspacc", json=valid_form())
+                took = time.monotonic() - start
+            assert r.status_code == 201 and took < 2, (r.status_code, took, r.text[:300])
+            deadline = time.monotonic() + 30
+            while len(slow.closed_at) < 1000 and time.monotonic() < deadline:
+                time.sleep(0.2)
+            closed = sorted(slow.closed_at.values())
+            assert len(closed) == 1000, f"{1000 - len(closed)} slow connections still open 30 s later"
+            print(f"through nginx: join answered in {took:.3f} s; slow connections closed after "
+                  f"{closed[0]:.1f}–{closed[-1]:.1f} s")
+        finally:
+            slow.close()
