@@ -13,12 +13,13 @@ CHROMIUM_ARGS = [
 
 
 @contextlib.contextmanager
-def chromium():
+def chromium(args=CHROMIUM_ARGS):
+    """Headless Chromium; `args` replace the default flags (e.g. other host resolver rules)."""
     require_executable(CHROMIUM, "Debian's chromium (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=list(args))
         try:
             yield browser
         finally:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-import tasks
+from sitebuild.build import build_site
 from tests.support import ROOT, copy_site, serve_static
 
 FIXTURE_POSTS = sorted((ROOT / "tests" / "fixtures" / "posts").glob("*.md"))
@@ -15,7 +15,7 @@ def site(tmp_path_factory):
     """The real site (content, theme, plugins, settings) plus fixture posts, built once."""
     root = copy_site(tmp_path_factory.mktemp("site"), extra_posts=FIXTURE_POSTS)
     output = root / "output"
-    tasks.build_site(settings_file=root / "pelicanconf.py", output=output, cwd=root, capture=True)
+    build_site(settings_file=root / "pelicanconf.py", output=output, cwd=root, capture=True)
     return output
 
 

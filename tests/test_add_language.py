@@ -12,7 +12,8 @@ import pytest
 import yaml
 from babel.messages.pofile import read_po, write_po
 
-import tasks
+from sitebuild.build import build_site
+from sitebuild.errors import BuildFailed
 from tests.conftest import read
 from tests.support import ROOT, copy_site
 
@@ -88,7 +89,7 @@ def german_site(tmp_path_factory):
         network.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     (root / "content/pages/de").mkdir()
     (root / "content/pages/de/home.md").write_text(HOME, encoding="utf-8")
-    tasks.build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root)
+    build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root)
     assert tree_digest(root / "plugins", root / "theme" / "templates") == code_before
     return root / "output"
 
@@ -126,6 +127,6 @@ def test_a_language_without_a_home_page_is_a_clear_error(tmp_path):
     po = root / "theme/translations/de/LC_MESSAGES/messages.po"
     po.parent.mkdir(parents=True)
     po.write_bytes((root / "theme/translations/en/LC_MESSAGES/messages.po").read_bytes())
-    with pytest.raises(tasks.BuildFailed) as e:
-        tasks.build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root)
+    with pytest.raises(BuildFailed) as e:
+        build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root)
     assert "de" in e.value.errors

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from jinja2 import StrictUndefined
 
-import tasks
+from sitebuild import freshness
+from sitebuild.build import build_site
+from sitebuild.errors import BuildFailed
 from tests.support import ROOT, copy_site
 
 
@@ -20,12 +22,12 @@ def snapshot(directory: Path):
 @pytest.fixture
 def built_copy(tmp_path):
     root = copy_site(tmp_path / "site")
-    tasks.build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root, capture=True)
+    build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root, capture=True)
     return root
 
 
 def build(root):
-    return tasks.build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root, capture=True)
+    return build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root, capture=True)
 
 
 def test_broken_metadata_header_fails_with_file_and_line_and_keeps_output(built_copy):
@@ -40,7 +42,7 @@ def test_broken_metadata_header_fails_with_file_and_line_and_keeps_output(built_
         "auhtor: Jelmer\n"
         "dit is geen metadata\n"
         "\nTekst.\n", encoding="utf-8")
-    with pytest.raises(tasks.BuildFailed) as e:
+    with pytest.raises(BuildFailed) as e:
         build(built_copy)
     lines = e.value.errors.splitlines()
     assert "content/blog/kapot.md:5:7: date: 'gisteren' is not a date (use YYYY-MM-DD)" in lines
@@ -53,7 +55,7 @@ def test_broken_metadata_header_fails_with_file_and_line_and_keeps_output(built_
 def test_missing_required_metadata_is_reported_for_every_file(built_copy):
     (built_copy / "content/blog/a.md").write_text("title: A\nlang: nl\n\nTekst.\n", encoding="utf-8")
     (built_copy / "content/pages/b.md").write_text("title: B\n\nTekst.\n", encoding="utf-8")
-    with pytest.raises(tasks.BuildFailed) as e:
+    with pytest.raises(BuildFailed) as e:
         build(built_copy)
     lines = e.value.errors.splitlines()
     for expected in ("content/blog/a.md:1:1: date: required metadata is missing",
@@ -71,7 +73,7 @@ def test_misspelt_template_variable_fails_the_build(built_copy):
     template.write_text(template.read_text(encoding="utf-8").replace("{{ article.title }}", "{{ artcle.title }}"),
                         encoding="utf-8")
     before = snapshot(built_copy / "output")
-    with pytest.raises(tasks.BuildFailed) as e:
+    with pytest.raises(BuildFailed) as e:
         build(built_copy)
     assert "artcle" in e.value.errors
     assert snapshot(built_copy / "output") == before
@@ -86,7 +88,7 @@ def test_templates_render_with_strict_undefined():
 
 def test_a_successful_build_replaces_the_output(built_copy):
     (built_copy / "output" / "stale.html").write_text("old", encoding="utf-8")
-    tasks.build_site(settings_file=built_copy / "pelicanconf.py", output=built_copy / "output", cwd=built_copy,
+    build_site(settings_file=built_copy / "pelicanconf.py", output=built_copy / "output", cwd=built_copy,
                      force=True)
     assert not (built_copy / "output" / "stale.html").exists()
     assert (built_copy / "output" / "index.html").exists()
@@ -94,7 +96,7 @@ def test_a_successful_build_replaces_the_output(built_copy):
 
 def test_extra_settings_reach_every_language(tmp_path):
     root = copy_site(tmp_path / "site")
-    tasks.build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root,
+    build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root,
                      extra={"FORM_ENDPOINT": '"http://127.0.0.1:9/join/{slug}"'})
     for page in ("netwerken/suspacc/index.html", "en/networks/suspacc/index.html"):
         assert 'action="http://127.0.0.1:9/join/suspacc"' in (root / "output" / page).read_text(encoding="utf-8")
@@ -104,7 +106,7 @@ def test_blog_index_paginates_with_language_words(tmp_path):
     import lxml.html
 
     root = copy_site(tmp_path / "site", extra_posts=sorted((ROOT / "tests/fixtures/posts").glob("*.md")))
-    tasks.build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root,
+    build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root,
                      extra={"DEFAULT_PAGINATION": "1"})
     out = root / "output"
     first = lxml.html.fromstring((out / "blog/index.html").read_text(encoding="utf-8"))
@@ -166,7 +168,7 @@ def test_nothing_is_rebuilt_when_nothing_changed(built_copy):
     template = built_copy / "theme/templates/base.html"
     template.write_text(template.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     assert len(build(built_copy)) == 2
-    assert len(tasks.build_site(settings_file=built_copy / "publishconf.py", output=built_copy / "output",
+    assert len(build_site(settings_file=built_copy / "publishconf.py", output=built_copy / "output",
                                 cwd=built_copy)) == 2  # other settings: another build
 
 
@@ -176,7 +178,7 @@ def test_a_build_from_the_content_cache_equals_a_build_from_the_sources(built_co
     cache = built_copy / "cache"
     assert any(cache.rglob("*")), "the first build filled no content cache"
     cold = snapshot(built_copy / "output")
-    build_seconds = tasks.build_site(settings_file=built_copy / "pelicanconf.py", output=built_copy / "output",
+    build_seconds = build_site(settings_file=built_copy / "pelicanconf.py", output=built_copy / "output",
                                      cwd=built_copy, force=True)
     assert len(build_seconds) == 2
     warm = snapshot(built_copy / "output")
@@ -213,8 +215,8 @@ def test_the_content_cache_is_emptied_when_the_plugins_or_settings_change(built_
 
 def test_typogrify_twice_is_refused_at_start_up(built_copy):
     before = snapshot(built_copy / "output")
-    with pytest.raises(tasks.BuildFailed) as failed:
-        tasks.build_site(settings_file=built_copy / "pelicanconf.py", output=built_copy / "output", cwd=built_copy,
+    with pytest.raises(BuildFailed) as failed:
+        build_site(settings_file=built_copy / "pelicanconf.py", output=built_copy / "output", cwd=built_copy,
                          extra={"TYPOGRIFY": "true"})
     assert "buildcheck: BUILDCHECK_TYPOGRIFY and TYPOGRIFY are both on" in failed.value.errors
     assert snapshot(built_copy / "output") == before
@@ -261,6 +263,6 @@ def test_the_first_build_of_a_day_builds_everything(built_copy, monkeypatch):
     """A post dated in the future is published on its day without any file changing."""
     assert build(built_copy) == []
     tomorrow = (datetime.date.today() + datetime.timedelta(days=1)).isoformat()
-    monkeypatch.setattr(tasks, "_today", lambda: tomorrow)
+    monkeypatch.setattr(freshness, "_today", lambda: tomorrow)
     assert sorted(r.lang for r in build(built_copy)) == ["en", "nl"]
     assert build(built_copy) == []

@@ -10,7 +10,7 @@ import lxml.html
 import pytest
 from pelican.settings import read_settings
 
-import tasks
+from sitebuild.build import build_site
 from tests.support import ROOT, copy_site
 from tools import editor
 from tools.editor import ERROR, WARNING, EditorError
@@ -25,7 +25,7 @@ def header(path):
 
 
 def build(root):
-    return tasks.build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root)
+    return build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root)
 
 
 def alternate(page, lang):

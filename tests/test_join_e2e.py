@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-import tasks
+from sitebuild.build import build_site
 from tests.browser import chromium
 from tests.conftest import FIXTURE_POSTS
 from tests.formservice.conftest import ServiceProcess, SmtpServer
@@ -24,7 +24,7 @@ def stack(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("e2e")
     service_port = free_port()
     root = copy_site(tmp / "site", extra_posts=FIXTURE_POSTS)
-    tasks.build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root,
+    build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root,
                      extra={"FORM_ENDPOINT": f'"http://127.0.0.1:{service_port}/join/{{slug}}"'})
     database = tmp / "formservice.sqlite3"
     smtp = SmtpServer().start()

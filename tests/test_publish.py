@@ -9,7 +9,7 @@ from xml.etree import ElementTree as ET
 import lxml.html
 import pytest
 
-import tasks
+from sitebuild.build import build_site
 from tests.conftest import FIXTURE_POSTS, read
 from tests.support import copy_site
 
@@ -19,7 +19,7 @@ HOST = "https://www.knnadvies.nl"
 @pytest.fixture(scope="module")
 def published(tmp_path_factory):
     root = copy_site(tmp_path_factory.mktemp("published"), extra_posts=FIXTURE_POSTS)
-    tasks.build_site(settings_file=root / "publishconf.py", output=root / "output", cwd=root)
+    build_site(settings_file=root / "publishconf.py", output=root / "output", cwd=root)
     return root / "output"
 
 

@@ -114,7 +114,7 @@ def test_each_language_has_its_own_search_index_of_its_own_pages(site):
 
     import lxml.html
 
-    from tasks import read_site_settings
+    from sitebuild.build import read_site_settings
     from tests.support import ROOT
 
     langs = read_site_settings(ROOT / "pelicanconf.py")["LANGUAGES"]

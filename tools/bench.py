@@ -13,7 +13,7 @@ stopped, and either is said in the report.
 
 Sections:
 1. Build scale: synthetic sites of N Dutch posts, each with an English translation
-   (tools/bench_content.py), built with the full project (tasks.build_site: one Pelican
+   (tools/bench_content.py), built with the full project (sitebuild.build.build_site: one Pelican
    process per language, plugins, theme, sitemap, Pagefind) and with plain Pelican
    (default theme, no plugins). Wall time, pages written, pages/s, peak RSS.
 2. Editing loop: rebuild with nothing changed, and after changing one post, as % of the
@@ -221,11 +221,9 @@ def machine_info():
 # --- sites -------------------------------------------------------------------------------
 
 def site_settings(site):
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    import tasks
+    from sitebuild.build import read_site_settings
 
-    return tasks.read_site_settings(site / "pelicanconf.py")
+    return read_site_settings(site / "pelicanconf.py")
 
 
 def networks_available(site):
@@ -509,7 +507,7 @@ def scale_and_editing(work, sizes, repeats, edit_repeats, budget, report):
                 "Pagefind s", "pages", "pages/s", "peak RSS MiB", "largest process MiB", "ratio"],
                [r for n in sorted(rows) for r in rows[n]], notes)
     edit_notes.append("no change: `invoke build` finds the output up to date and builds nothing")
-    edit_notes.append("one post changed: as `invoke livereload` rebuilds: every page is written anew into a fresh "
+    edit_notes.append("one post changed: as the development server (make serve) rebuilds: every page is written anew into a fresh "
                       "directory (unchanged posts' Markdown and typogrify from the content cache) and swapped in "
                       "('page s': the changed page is served from then on, the browser reloads); then the sitemap "
                       "and the search index are renewed ('+ search index s': the whole build)")
@@ -667,11 +665,11 @@ def environment(**values):
 def build_published(site, origin):
     """Build `site` as it is published (publishconf.py: absolute URLs, no drafts), but with
     `origin` (a loopback http://127.0.0.1:PORT) as its address, so that canonical and
-    hreflang links point where it is served. Raises tasks.BuildFailed."""
-    import tasks
+    hreflang links point where it is served. Raises sitebuild.errors.BuildFailed."""
+    from sitebuild.build import build_site
 
     with environment(SITEURL=origin, FORM_ENDPOINT=origin + "/join/{slug}"):
-        tasks.build_site(settings_file=site / "publishconf.py", output=site / "output", cwd=site, capture=True)
+        build_site(settings_file=site / "publishconf.py", output=site / "output", cwd=site, capture=True)
 
 
 def build_real_site(work, origin):

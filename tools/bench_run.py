@@ -8,12 +8,12 @@ object on its last line of stdout:
      "rss_processes": [..], "rss_method": "...", "search": "...", "error": null}
 
 spec["kind"] is
-  "site"  -- tasks.build_site(settings_file, output, cwd): the project's own build, one
+  "site"  -- sitebuild.build.build_site(settings_file, output, cwd): the project's own build, one
              Pelican process per language. Each of those is waited for with os.wait4, so
              its own peak RSS is known; the reported peak is the SUM of the language
              processes' peaks plus this driver's own (an upper bound of the memory the
              build needs at once: the language runs overlap).
-             With spec["later"] (the editing loop, as `invoke livereload` builds):
+             With spec["later"] (the editing loop, as the development server (make serve) builds):
              build_site(later=True), whose end is reported as "page_seconds" (the new
              pages are in place), then finish_build() (sitemap, search index).
   "plain" -- `python -m pelican <content> -o <output> -s <settings>`: a single process;
@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# A callable in tasks.py with one of these names is taken to be the search-index step.
+# A callable in sitebuild.build with one of these names is taken to be the search-index step.
 SEARCH_STEP_NAMES = ("index_for_search", "build_search_index", "search_index", "build_search", "pagefind_index",
                      "index_search", "build_pagefind", "run_pagefind")
 
@@ -41,7 +41,7 @@ def count_pages(output):
 
 
 def find_search_step(tasks_module):
-    """(name, function) of tasks.py's search-index step, or (None, None)."""
+    """(name, function) of the build engine's search-index step, or (None, None)."""
     for name in SEARCH_STEP_NAMES:
         fn = getattr(tasks_module, name, None)
         if callable(fn) and not hasattr(fn, "body"):  # an invoke Task has .body: not a step
@@ -56,7 +56,7 @@ def find_search_step(tasks_module):
 
 
 def _measured_run(rss_list, durations):
-    """A stand-in for tasks._run that also records each Pelican process's own peak RSS
+    """A stand-in for sitebuild.build._run that also records each Pelican process's own peak RSS
     and wall time."""
 
     def run(cmd, cwd):
@@ -77,16 +77,15 @@ def _measured_run(rss_list, durations):
 
 
 def build_site(spec):
-    sys.path.insert(0, str(ROOT))
-    import tasks
+    from sitebuild import build as engine
 
     result = {"search": None}
     rss, durations = [], []
-    patched = hasattr(tasks, "_run")
+    patched = hasattr(engine, "_run")
     if patched:
-        tasks._run = _measured_run(rss, durations)
+        engine._run = _measured_run(rss, durations)
     output = Path(spec["output"])
-    search_name, search_fn = find_search_step(tasks)
+    search_name, search_fn = find_search_step(engine)
     search_times = []
     if search_fn is not None:  # if build_site calls it, time it there
         def timed(*args, **kwargs):
@@ -96,35 +95,35 @@ def build_site(spec):
             finally:
                 search_times.append(time.perf_counter() - t)
 
-        setattr(tasks, search_name, timed)
+        setattr(engine, search_name, timed)
     later = {"later": True} if spec.get("later") else {}
     start = time.perf_counter()
     try:
-        tasks.build_site(settings_file=spec["settings"], output=output, cwd=spec["cwd"], capture=True,
+        engine.build_site(settings_file=spec["settings"], output=output, cwd=spec["cwd"], capture=True,
                          force=spec.get("force", False), **later)
         build_seconds = time.perf_counter() - start
         if later:  # the editing loop: the page is there now; then the search index and sitemap
             result["page_seconds"] = build_seconds
-            tasks.finish_build(settings_file=spec["settings"], output=output)
+            engine.finish_build(settings_file=spec["settings"], output=output)
             build_seconds = time.perf_counter() - start
-    except tasks.BuildFailed as e:
+    except engine.BuildFailed as e:
         return dict(result, ok=False, error=e.errors[-4000:], seconds=time.perf_counter() - start)
     result["build_seconds"] = build_seconds
     if search_times:
-        result["search"] = f"included: build_site runs tasks.{search_name}()"
+        result["search"] = f"included: build_site runs {search_name}()"
         result["search_seconds"] = sum(search_times)
     elif (output / "pagefind").is_dir():
         result["search"] = "included: build_site wrote output/pagefind/"
     elif search_fn is None:
-        result["search"] = "not measured: tasks.py has no search-index step yet"
+        result["search"] = "not measured: the build has no search-index step"
     else:
         t = time.perf_counter()
         try:
             search_fn(output)
-            result["search"] = f"separate step tasks.{search_name}(output), timed and included"
+            result["search"] = f"separate step {search_name}(output), timed and included"
             result["search_seconds"] = time.perf_counter() - t
         except Exception as e:  # noqa: BLE001 - a benchmark reports, it does not crash
-            result["search"] = f"tasks.{search_name}(output) failed: {type(e).__name__}: {e}"
+            result["search"] = f"{search_name}(output) failed: {type(e).__name__}: {e}"
     seconds = time.perf_counter() - start
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     # Any child (Pelican runs, Pagefind) is in RUSAGE_CHILDREN's max; the language runs overlap.

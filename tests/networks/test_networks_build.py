@@ -1,4 +1,4 @@
-"""Real builds (tasks.build_site) of a site copy with the fixture networks and posts.
+"""Real builds (build_site) of a site copy with the fixture networks and posts.
 
 The copy keeps the site's own networks too: its posts are about them. Expected values
 come from the YAML files (read with plain yaml.safe_load) and the settings, never from
@@ -15,7 +15,8 @@ import pytest
 import yaml
 from lxml import html as lhtml
 
-import tasks
+from sitebuild.build import build_site
+from sitebuild.errors import BuildFailed
 from pelican.settings import read_settings
 from tests.networks.conftest import FIXTURES
 from tests.support import copy_site
@@ -26,7 +27,7 @@ PRIVACY = {"nl": "/privacy/", "en": "/en/privacy/"}
 
 
 def build(root, **kwargs):
-    return tasks.build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root,
+    return build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root,
                             capture=True, **kwargs)
 
 
@@ -286,7 +287,7 @@ def test_a_broken_network_file_fails_the_build_and_keeps_the_output(copy):
         "  - name: Lid\n"
         "    url: htp:/x\n", encoding="utf-8")
     (copy / "content" / "networks" / "ook-kapot.yaml").write_text("slug: ook-kapot\nname: [\n", encoding="utf-8")
-    with pytest.raises(tasks.BuildFailed) as e:
+    with pytest.raises(BuildFailed) as e:
         build(copy)
     lines = e.value.errors.splitlines()
     assert "content/networks/kapot.yaml:2:1: name.en: missing the 'en' translation " \
@@ -330,7 +331,7 @@ def test_unknown_network_slugs_in_posts_fail_the_build_naming_the_post(copy):
     alpha = (networks / "alpha.yaml").read_text(encoding="utf-8")
     assert alpha.endswith("  - beta\n  - gamma\n")
     (networks / "alpha.yaml").write_text(alpha.removesuffix("  - gamma\n"), encoding="utf-8")
-    with pytest.raises(tasks.BuildFailed) as e:
+    with pytest.raises(BuildFailed) as e:
         build(copy)
     lines = e.value.errors.splitlines()
     for line in [
@@ -345,6 +346,6 @@ def test_unknown_network_slugs_in_posts_fail_the_build_naming_the_post(copy):
 
 
 def test_a_bad_setting_stops_the_build_with_a_networks_message(copy):
-    with pytest.raises(tasks.BuildFailed) as e:
+    with pytest.raises(BuildFailed) as e:
         build(copy, extra={"NETWORKS_LATEST_POSTS": '"three"'})
     assert "networks: NETWORKS_LATEST_POSTS must be a whole number of 0 or more (got 'three')" in e.value.errors

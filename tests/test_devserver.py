@@ -1,8 +1,8 @@
-"""`invoke livereload` (tools/livereload.py): the watcher rebuilds on changes to theme/,
-plugins/, content/ and the settings; the development server injects the reload script
-and tells the page over Server-Sent Events; output/ never contains the script.
-
-What is tested is the watcher and the server, over HTTP on 127.0.0.1; not a browser."""
+"""The development server (sitebuild/devserver.py) in this process, on free ports and without
+the form service: the watcher rebuilds on changes to theme/, plugins/, content/ and the
+settings; the server injects the reload script and tells the page over Server-Sent Events;
+output/ never contains the script. Over HTTP on 127.0.0.1, event by event; the README's
+`make serve` itself, in Chromium, is tests/entrypoints/test_make_serve.py."""
 
 import http.client
 import gzip
@@ -16,10 +16,12 @@ import urllib.request
 
 import pytest
 
-import tasks
+from sitebuild import devserver
+from sitebuild.build import build_site
+from sitebuild.devserver import DevServer
+from sitebuild.errors import one_line_errors
+from sitebuild.freshness import PENDING, STAMP
 from tests.support import copy_site, free_port
-from tools import livereload
-from tools.livereload import LiveReload
 
 TIMEOUT = 30  # seconds for any one rebuild to be seen
 
@@ -28,11 +30,11 @@ class Events:
     """A client of /__livereload: the events, in order, on a queue."""
 
     def __init__(self, lr):
-        self.conn = http.client.HTTPConnection(lr.host, lr.server.server_address[1], timeout=TIMEOUT + 10)
-        self.conn.request("GET", livereload.EVENTS_PATH)
+        self.conn = http.client.HTTPConnection(lr.host, lr.port, timeout=TIMEOUT + 10)
+        self.conn.request("GET", devserver.EVENTS_PATH)
         self.response = self.conn.getresponse()
         assert self.response.status == 200
-        assert self.response.getheader("Content-Type") == "text/event-stream"
+        assert self.response.getheader("Content-Type").split(";")[0] == "text/event-stream"
         self.events = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -61,16 +63,35 @@ class Events:
         self.conn.close()
 
 
+def running(root, log):
+    """A DevServer serving `root` in a thread (run() as `make serve` runs it), once it answers."""
+    server = DevServer(root, port=free_port(), forms=False, out=log, debounce_ms=200)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            urllib.request.urlopen(server.url, timeout=2).close()
+            break
+        except urllib.error.HTTPError:
+            break
+        except OSError:
+            assert thread.is_alive() and time.monotonic() < deadline, log.getvalue()
+            time.sleep(0.2)
+    assert server.watcher.ready.wait(30)
+    server.thread = thread
+    return server
+
+
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
     root = copy_site(tmp_path_factory.mktemp("live") / "site")
     log = io.StringIO()
-    lr = LiveReload(root, tasks.build_site, tasks.BuildFailed, port=free_port(), out=log, debounce_ms=200,
-                    finish_build=tasks.finish_build)
-    lr.start()
+    lr = running(root, log)
     lr.log = log
     yield lr
     lr.stop()
+    lr.thread.join(30)
 
 
 @pytest.fixture
@@ -85,9 +106,9 @@ def events(live):
 def get(lr, path):
     try:
         with urllib.request.urlopen(lr.url.rstrip("/") + path, timeout=10) as r:
-            return r.status, dict(r.headers), r.read()
+            return r.status, r.headers, r.read()
     except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
+        return e.code, e.headers, e.read()
 
 
 def edit(path, old, new):
@@ -118,9 +139,9 @@ def test_the_page_comes_first_then_the_search_index_and_sitemap(live, events):
     assert events.next()[0] == "reload"
     page = (live.root / "output/blog/de-kracht-van-samenwerken/index.html").read_text(encoding="utf-8")
     assert "Zoekmarkering" in page
-    stamp = live.root / "output" / tasks.STAMP
+    stamp = live.root / "output" / STAMP
     deadline = time.monotonic() + 60
-    while stamp.read_text(encoding="utf-8").startswith(tasks.PENDING):
+    while stamp.read_text(encoding="utf-8").startswith(PENDING):
         assert (live.root / "output/pagefind/nl/pagefind.js").exists(), "no search index while it is renewed"
         assert time.monotonic() < deadline, "the search index was not renewed within 60 s"
         time.sleep(0.1)
@@ -128,8 +149,8 @@ def test_the_page_comes_first_then_the_search_index_and_sitemap(live, events):
     assert not list(live.root.glob(".output-old-*")), "the previous output was not removed"
     assert (live.root / "output/sitemap.xml").read_bytes() == before  # same pages, same sitemap
     assert "search index and sitemap renewed" in live.log.getvalue()
-    assert tasks.build_site(settings_file=live.root / "pelicanconf.py", output=live.root / "output",
-                            cwd=live.root) == [], "a finished build is up to date"
+    assert build_site(settings_file=live.root / "pelicanconf.py", output=live.root / "output",
+                      cwd=live.root) == [], "a finished build is up to date"
 
 
 def test_a_plugin_change_rebuilds_with_the_changed_plugin(live, events):
@@ -182,7 +203,7 @@ def test_a_failed_rebuild_keeps_serving_the_previous_output(live, events):
     assert live.rebuilder.generation == generation
     assert (live.root / "output/index.html").read_bytes() == before
     status, _, body = get(live, "/")
-    assert status == 200 and livereload.SCRIPT_TAG in body
+    assert status == 200 and devserver.SCRIPT_TAG in body
 
     template.write_text(good, encoding="utf-8")
     assert events.next()[0] == "reload"
@@ -192,23 +213,25 @@ def test_a_failed_rebuild_keeps_serving_the_previous_output(live, events):
 def test_the_server_injects_the_script_and_output_has_none(live):
     status, headers, body = get(live, "/")
     assert status == 200
-    assert livereload.SCRIPT_TAG + b"</body>" in body
-    assert body.count(livereload.SCRIPT_TAG) == 1
+    assert devserver.SCRIPT_TAG + b"</body>" in body
+    assert body.count(devserver.SCRIPT_TAG) == 1
     # The production CSP (from output/_headers) is sent, and allows the script and its events.
     csp = headers.get("Content-Security-Policy", "")
     assert "script-src 'self'" in csp and "connect-src 'self'" in csp
-    assert "Strict-Transport-Security" not in headers
+    assert headers.get("Strict-Transport-Security") is None
 
-    status, headers, js = get(live, livereload.SCRIPT_PATH)
+    status, headers, js = get(live, devserver.SCRIPT_PATH)
     assert status == 200 and headers["Content-Type"].startswith("text/javascript")
     assert b'new EventSource("/__livereload")' in js
+    status, headers, css = get(live, devserver.STYLE_PATH)
+    assert status == 200 and headers["Content-Type"].startswith("text/css") and b"#__livereload-errors" in css
 
     status, _, body = get(live, "/en/blog/the-power-of-collaboration/")
-    assert status == 200 and livereload.SCRIPT_TAG in body
+    assert status == 200 and devserver.SCRIPT_TAG in body
     status, _, body = get(live, "/en/no-such-page/")
-    assert status == 404 and b'lang="en"' in body and livereload.SCRIPT_TAG in body
+    assert status == 404 and b'lang="en"' in body and devserver.SCRIPT_TAG in body
     status, headers, body = get(live, "/theme/images/logo.svg")
-    assert status == 200 and livereload.SCRIPT_TAG not in body
+    assert status == 200 and devserver.SCRIPT_TAG not in body
 
     pages = list((live.root / "output").rglob("*.html"))
     assert len(pages) > 10
@@ -216,27 +239,48 @@ def test_the_server_injects_the_script_and_output_has_none(live):
 
 
 def test_inject():
-    assert livereload.inject(b"<html><body>x</body></html>") == \
+    assert devserver.inject(b"<html><body>x</body></html>") == \
         b'<html><body>x<script src="/__livereload.js"></script></body></html>'
-    assert livereload.inject(b"<p>no body</p>") == b'<p>no body</p><script src="/__livereload.js"></script>'
+    assert devserver.inject(b"<p>no body</p>") == b'<p>no body</p><script src="/__livereload.js"></script>'
 
 
 def test_stop_ends_the_event_streams(tmp_path):
-    """Ctrl-C must not hang on an open browser tab (no Pelican here: a stand-in build)."""
-    def build_site(settings_file, output, cwd):
-        output.mkdir(exist_ok=True)
-        (output / "index.html").write_text("<html><body>stand-in</body></html>", encoding="utf-8")
-
-    (tmp_path / "pelicanconf.py").write_text("SITENAME = 'stand-in'\n", encoding="utf-8")
-    lr = LiveReload(tmp_path, build_site, tasks.BuildFailed, port=free_port(), out=io.StringIO())
-    lr.start()
-    assert get(lr, "/")[2] == b"<html><body>stand-in" + livereload.SCRIPT_TAG + b"</body></html>"
+    """Ctrl-C must not hang on an open browser tab."""
+    root = copy_site(tmp_path / "site")
+    before = set(threading.enumerate())
+    lr = running(root, io.StringIO())
     ev = Events(lr)
     assert ev.next()[0] == "hello"
     started = time.monotonic()
     lr.stop()
-    assert time.monotonic() - started < 10
-    assert not [t for t in lr._threads if t.is_alive()]
+    lr.thread.join(15)
+    assert not lr.thread.is_alive() and time.monotonic() - started < 10
+    assert not [t for t in set(threading.enumerate()) - before if t.name.startswith("devserver-") and t.is_alive()]
+
+
+def test_a_first_build_that_fails_is_shown_and_served_once_fixed(tmp_path):
+    """No output yet and a broken post: the problem is printed and served; fixing it builds."""
+    root = copy_site(tmp_path / "site")
+    post = root / "content/blog/de-kracht-van-samenwerken.md"
+    good = post.read_text(encoding="utf-8")
+    post.write_text(good.replace("\nlang: nl\n", "\nlang: nl\nauhtor: x\n", 1), encoding="utf-8")
+    log = io.StringIO()
+    lr = running(root, log)
+    try:
+        status, _, body = get(lr, "/")
+        assert status == 503 and devserver.SCRIPT_TAG in body
+        assert "content/blog/de-kracht-van-samenwerken.md:" in log.getvalue() and "auhtor" in log.getvalue()
+        ev = Events(lr)
+        assert ev.next()[0] == "hello"
+        name, data = ev.next()
+        assert name == "failed" and "auhtor" in data
+        post.write_text(good, encoding="utf-8")
+        assert ev.next()[0] == "reload"
+        assert get(lr, "/")[0] == 200
+        ev.close()
+    finally:
+        lr.stop()
+        lr.thread.join(30)
 
 
 def test_one_line_errors():
@@ -248,8 +292,23 @@ def test_one_line_errors():
            '                      File "/site/theme/templates/article.html", line 5, in top-level template code\n'
            "                    RuntimeError: Warning or error encountered\n"
            "[22:20:31] WARNING  Unable to find 'nope.md', skipping url replacement.        contents.py:341\n")
-    assert livereload.one_line_errors(log, "/site") == [
+    assert one_line_errors(log, "/site") == [
         "content/blog/kapot.md:5:7: date: 'gisteren' is not a date (use YYYY-MM-DD)",
         "buildcheck: 1 problem(s) in the content; nothing was written",
         "pelican: warning: Unable to find 'nope.md', skipping url replacement.",
     ]
+
+
+@pytest.mark.parametrize("name, kind", [
+    ("x.png", "image/png"), ("x.ico", "image/x-icon"), ("x.webmanifest", "application/manifest+json"),
+    ("x.wasm", "application/wasm"), ("x.svg", "image/svg+xml"), ("x.json", "application/json"),
+    ("x.xml", "application/xml"), ("x.js", "text/javascript"), ("x.css", "text/css"),
+    ("x.pf_fragment", "application/octet-stream"), ("wasm.nl.pagefind", "application/octet-stream"),
+])
+def test_each_kind_of_file_is_served_with_its_type_and_content(live, name, kind):
+    """Kinds the real site may not hold today (a PNG logo, a web manifest), planted in output/."""
+    body = b"\x00planted " + name.encode()
+    (live.root / "output" / "planted").mkdir(exist_ok=True)
+    (live.root / "output" / "planted" / name).write_bytes(body)
+    status, headers, got = get(live, f"/planted/{name}")
+    assert (status, headers["Content-Type"].split(";")[0], got) == (200, kind, body)

@@ -1,0 +1,84 @@
+"""What a build depends on, and the content cache that must not outlive it.
+
+A build is skipped when the fingerprint of everything it reads (settings, requirements,
+content, theme, plugins, the date) is the one stamped in output/; a language whose own
+fingerprint did not change is not run again.
+"""
+
+import datetime
+import hashlib
+import re
+import shutil
+from pathlib import Path
+
+from . import ROOT
+
+STAMP = ".build-stamp"
+PENDING = "pending "  # "pending nl,en: <fingerprint>": new pages; finish_build() must index these languages
+LANGUAGE_STAMPS = ".build-languages"  # JSON: what each language's pages were built from
+_LANG_LINE = re.compile(rb"^lang:[ \t]*(\S+)[ \t]*$", re.MULTILINE | re.IGNORECASE)
+
+
+def _fingerprint(settings_file, settings, extra, roots):
+    """A hash of every setting, the pinned requirements, the settings files, and the size
+    and modification time of every file under `roots`."""
+    h = hashlib.sha256()
+    h.update(repr(sorted((k, repr(v)) for k, v in settings.items() if k.isupper())).encode())
+    h.update(repr(sorted((extra or {}).items())).encode())
+    files = {*Path(settings_file).parent.glob("*.py"), ROOT / "requirements.txt"}
+    for root in roots:
+        files.update(p for p in Path(root).rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    for f in sorted(files):
+        st = f.stat()
+        h.update(f"{f}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()
+
+
+def plugin_dirs(settings_file, settings):
+    return [Path(settings_file).parent / p for p in settings["PLUGIN_PATHS"]]
+
+
+def _today():
+    """Part of each language's fingerprint: a post dated in the future is published on its day, with
+    no file changed, so the first build of a day builds everything."""
+    return datetime.date.today().isoformat()
+
+
+def language_fingerprints(settings_file, settings, content, extra, langs):
+    """{lang: hash of what that language's Pelican run reads}. A run converts only its own
+    language's Markdown; of a file in another language it reads just the metadata header
+    (plugins/buildcheck), so a change below another language's header cannot change its
+    pages. Everything else (settings, theme, plugins, networks, images, a file whose
+    language is unclear, the date) counts for every language."""
+    shared = _fingerprint(settings_file, settings, extra,
+                          [settings["THEME"], *plugin_dirs(settings_file, settings)]) + _today()
+    hashes = {lang: hashlib.sha256(shared.encode()) for lang in langs}
+    for f in sorted(p for p in Path(content).rglob("*") if p.is_file()):
+        st = f.stat()
+        whole = f"{f}\0{st.st_size}\0{st.st_mtime_ns}\n".encode()
+        lang = None
+        if f.suffix in (".md", ".markdown", ".mkd", ".mdown"):
+            raw = f.read_bytes()
+            blank = re.search(rb"\n[ \t]*\n", raw)
+            header = raw[: blank.start() + 1] if blank else raw
+            found = _LANG_LINE.search(header)
+            lang = found.group(1).decode() if found else None
+            header_only = f"{f}\0".encode() + hashlib.sha256(header).digest()
+        for code, h in hashes.items():
+            h.update(whole if lang in (None, code) or lang not in hashes else header_only)
+    return {lang: h.hexdigest() for lang, h in hashes.items()}
+
+
+def keep_cache_if_valid(settings_file, settings, extra):
+    """Pelican's content cache (Markdown and typogrify results per file) is keyed by each
+    file's modification time only: a change of the settings or of the plugins' code would
+    leave stale pages in it. Empty it when those changed since it was filled."""
+    if not (settings["CACHE_CONTENT"] and settings["LOAD_CONTENT_CACHE"]):
+        return
+    cache = Path(settings["CACHE_PATH"])
+    fingerprint = _fingerprint(settings_file, settings, extra, plugin_dirs(settings_file, settings))
+    stamp = cache / STAMP
+    if cache.is_dir() and not (stamp.is_file() and stamp.read_text(encoding="utf-8") == fingerprint):
+        shutil.rmtree(cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(fingerprint, encoding="utf-8")
