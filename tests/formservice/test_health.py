@@ -128,6 +128,7 @@ def watched_client(database_url, db):
         yield c
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the death, on purpose
 def test_a_dead_writer_turns_healthz_to_503_and_is_restarted(watched_client, monkeypatch):
     c = watched_client
     assert c.post("/join/suspacc", json=valid_form(), headers=JSON).status_code == 201
