@@ -425,8 +425,7 @@ class Service:
         submission, problems = validate(pairs, network, lang)
         if problems:
             return self.error_response(request, wants_json, lang, 422, problems, network, field_problems=True)
-        why = self.unavailable()
-        if why:  # answered at once: the database or the writer is known not to take it now
+        if self.unavailable():  # answered at once: the database or the writer is known not to take it now
             return self.unavailable_response(request, wants_json, lang, network)
         try:
             key = self._hash_key or await run_in_threadpool(self.hash_key)

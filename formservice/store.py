@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import and_, delete, func, insert, or_, select, text, update
+from sqlalchemy import delete, func, insert, or_, select, text, update
 
 from formservice import mails
 from formservice.db import LOCK_WAIT_MS, health, join_requests, outbox, rate_limits, scrub, secrets, utcnow
