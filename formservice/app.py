@@ -2,24 +2,34 @@
 
     POST   /join/{slug}                         a join request (urlencoded form or JSON)
     OPTIONS /join/{slug}                        CORS preflight (allowed origins only)
-    GET    /healthz                             200 when the database answers
+    GET    /healthz                             200 when the database takes a write now, else 503
     GET    /admin/networks/{slug}/requests.csv  export (Authorization: Bearer <admin token>)
     GET    /admin/networks/{slug}/requests.json
-    DELETE /admin/requests?email=...            erase one applicant's data
+    POST   /admin/erase   {"email": "..."}      erase one applicant's data (also from the disk)
     GET    /auth, /callback                     GitHub login of the editor at /admin/ (formservice.oauth)
 
 A browser post gets 303 See Other to the thank-you page, or an HTML page listing the
 problems (4xx). A JSON body or `Accept: application/json` gets JSON: 201
 {"status": "accepted", "id": ...} or 4xx {"errors": {field: message}}.
+
+While the database cannot take a write (locked, read-only, full, down) or the group-commit
+writer is stuck, /healthz answers 503 and join requests get a quick 503 with Retry-After;
+a monitor thread probes the database until it takes writes again, and restarts a writer
+thread that died or hangs.
+
+Nothing an applicant typed is ever logged: log lines name requests by id, errors by class.
 """
 
+import asyncio
 import contextlib
 import hmac
+import ipaddress
 import json
 import logging
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import parse_qsl
 
@@ -32,7 +42,6 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
-from sqlalchemy import text
 
 from formservice import LANGUAGES, export, oauth, store
 from formservice.config import Config, origin_of
@@ -65,6 +74,8 @@ MSG_BAD_JSON = N_("The form could not be read: it is not valid JSON.")
 MSG_NOT_OBJECT = N_("The form could not be read: send one JSON object.")
 MSG_TOO_MANY = N_("The form has too many fields.")
 MSG_UNAVAILABLE = N_("Your request could not be saved because of a fault on our side. Please try again later.")
+RETRY_AFTER = "30"  # seconds, with every 503
+HEALTH_WAIT_MS = 1000  # the health probe's longest wait for a lock (the check answers within 2 s)
 
 _templates = Environment(loader=FileSystemLoader(Path(__file__).resolve().parent / "templates"),
                          autoescape=select_autoescape(default=True), trim_blocks=True, lstrip_blocks=True)
@@ -128,9 +139,51 @@ class RateLimiter:
                 self._prune(now)
         return allowed, wait
 
+    def wait(self, key, now=None):
+        """Seconds until `key` may take again (0: now), without taking."""
+        if self.rate <= 0:
+            return 0
+        now = time.monotonic() if now is None else now
+        with self.lock:
+            tokens, last = self.buckets.get(key, (self.burst, now))
+        tokens = min(self.burst, tokens + (now - last) * self.rate)
+        return 0 if tokens >= 1 else int((1 - tokens) / self.rate) + 1
+
     def _prune(self, now):
         full_after = self.burst / self.rate
         self.buckets = {k: v for k, v in self.buckets.items() if now - v[1] < full_after}
+
+
+def _ip(value):
+    try:
+        return ipaddress.ip_address(value.strip().strip("[]"))
+    except ValueError:
+        return None
+
+
+class Health:
+    """Whether the service can store a join request now, and why not.
+
+    Fed by the writer's commits and by write probes; logs one line when the database turns
+    unwritable and one when it takes writes again.
+    """
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.db_error = None  # class name of the last write error while unwritable
+
+    def write_result(self, error):
+        name = None if error is None else type(getattr(error, "orig", None) or error).__name__
+        with self.lock:
+            before, self.db_error = self.db_error, name
+        if before is None and name is not None:
+            log.error("database not writable (%s): join requests get 503 until it is", name)
+        elif before is not None and name is None:
+            log.info("database writable again")
+
+    @property
+    def writable(self):
+        return self.db_error is None
 
 
 class Service:
@@ -139,18 +192,89 @@ class Service:
         self.engine = engine
         self.registry = registry
         self.worker = worker
-        self.writer = GroupCommit(engine)
+        self.health = Health()
+        self.writer = GroupCommit(engine, on_result=self.health.write_result, limits=store.Limits(
+            rate_per_minute=config.rate_per_minute, rate_burst=config.rate_burst,
+            window_hours=config.recipient_window_hours, confirmations_per_window=config.confirmations_per_day,
+            notifications_per_hour=config.notifications_per_hour))
+        # A first filter in this process's memory, before the body is read; the limit that holds
+        # for every instance is the shared one, counted in the database by the writer.
         self.limiter = RateLimiter(config.rate_per_minute, config.rate_burst)
+        self.admin_failures = RateLimiter(config.admin_failures_per_minute, config.admin_failures_per_minute)
+        self.trusted = config.trust_proxy
         self._hash_key = None
+        self._probe_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="health-probe")
+        self._probe = None  # the probe in progress (one at a time)
+        self._probe_lock = threading.Lock()
+        self._stop = threading.Event()
 
     # -- helpers --------------------------------------------------------------------------
+    def is_trusted(self, address):
+        ip = _ip(address) if address else None
+        return ip is not None and any(ip in net for net in self.trusted)
+
     def client_ip(self, request):
-        if self.config.trust_proxy:
-            forwarded = request.headers.get("x-forwarded-for", "")
-            hops = [h.strip() for h in forwarded.split(",") if h.strip()]
-            if hops:
-                return hops[-1]  # the address our own proxy saw (it appends it last)
-        return request.client.host if request.client else ""
+        """The client's address; behind a trusted proxy, the last X-Forwarded-For hop that is
+        not itself a trusted proxy. X-Forwarded-For from anyone else is ignored."""
+        peer = request.client.host if request.client else ""
+        if not self.is_trusted(peer):
+            return peer
+        forwarded = request.headers.get("x-forwarded-for", "")
+        hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+        while hops and self.is_trusted(hops[-1]):
+            hops.pop()
+        if hops:
+            ip = _ip(hops[-1])
+            return str(ip) if ip is not None else peer
+        return peer
+
+    # -- health ---------------------------------------------------------------------------
+    def writer_problem(self):
+        """'dead' / 'stalled' when the group-commit writer cannot take requests now."""
+        return self.writer.stalled(self.config.writer_stall_seconds)
+
+    def unavailable(self):
+        """Why a join request cannot be stored now, or None."""
+        problem = self.writer_problem()
+        if problem:
+            return f"writer {problem}"
+        if not self.health.writable:
+            return "database not writable"
+        return None
+
+    def probe(self):
+        """Start a write probe (or join the one in progress); a concurrent.futures.Future."""
+        with self._probe_lock:
+            if self._probe is None or self._probe.done():
+                self._probe = self._probe_pool.submit(self._probe_once)
+            return self._probe
+
+    def _probe_once(self):
+        try:
+            store.probe_write(self.engine, HEALTH_WAIT_MS)
+        except Exception as e:  # noqa: BLE001 - any failure to write means: not writable
+            self.health.write_result(e)
+            return False
+        self.health.write_result(None)
+        return True
+
+    def monitor(self, every=0.5):
+        """Thread: restart a dead or hung writer; probe an unwritable database until it recovers."""
+        logged = None
+        while not self._stop.wait(every):
+            problem = self.writer_problem()
+            if problem != logged:
+                if problem:
+                    log.error("group-commit writer %s: join requests get 503", problem)
+                elif logged:
+                    log.info("group-commit writer working again")
+                logged = problem
+            if problem == "dead" or (problem and self.writer.stalled(self.config.writer_restart_seconds)):
+                log.error("restarting the group-commit writer")
+                self.writer.restart()
+            if problem or not self.health.writable:
+                with contextlib.suppress(Exception):
+                    self.probe().result(timeout=10)
 
     def hash_key(self):
         if self._hash_key is None:
@@ -256,6 +380,10 @@ class Service:
         return HTMLResponse(page, status_code=status, headers=headers)
 
     # -- endpoints ------------------------------------------------------------------------
+    def unavailable_response(self, request, wants_json, lang, network):
+        return self.error_response(request, wants_json, lang, 503, {"service": gettext(lang, MSG_UNAVAILABLE)},
+                                   network, {"Retry-After": RETRY_AFTER})
+
     async def join(self, request: Request):
         slug = request.path_params["slug"]
         lang = negotiate(request.headers.get("accept-language"))
@@ -298,16 +426,27 @@ class Service:
         submission, problems = validate(pairs, network, lang)
         if problems:
             return self.error_response(request, wants_json, lang, 422, problems, network, field_problems=True)
+        if self.unavailable():  # answered at once: the database or the writer is known not to take it now
+            return self.unavailable_response(request, wants_json, lang, network)
         try:
             key = self._hash_key or await run_in_threadpool(self.hash_key)
-            request_id = await self.writer.save(store.new_request(
+            saving = self.writer.save(store.new_request(
                 network=network, submission=submission, lang=lang,
                 client_hash=store.client_hash(key, self.client_ip(request)),
                 user_agent=request.headers.get("user-agent", ""), coordinator_lang=self.config.coordinator_lang))
-        except Exception:  # noqa: BLE001 - not stored, so not acknowledged
-            log.exception("could not store a join request for %s", slug)
-            return self.error_response(request, wants_json, lang, 503, {"service": gettext(lang, MSG_UNAVAILABLE)},
-                                       network, {"Retry-After": "60"})
+            # Not yet taken by the writer when the time is up: dropped, never stored. Taken: it
+            # may still be stored, but it is not acknowledged.
+            request_id = await asyncio.wait_for(saving, self.config.write_timeout)
+        except TimeoutError:
+            log.error("a join request for %s was not committed within %g s: 503", slug, self.config.write_timeout)
+            return self.unavailable_response(request, wants_json, lang, network)
+        except store.RateLimited as e:  # the limit shared by every instance (counted in the database)
+            return self.error_response(request, wants_json, lang, 429, {"rate_limit": gettext(lang, MSG_RATE)},
+                                       network, {"Retry-After": str(e.wait)})
+        except Exception as e:  # noqa: BLE001 - not stored, so not acknowledged
+            # The class only: a database error's text may quote what the applicant sent.
+            log.error("could not store a join request for %s: %s", slug, type(e).__name__)
+            return self.unavailable_response(request, wants_json, lang, network)
         log.info("join request %s for %s stored", request_id, slug)
         if self.worker is not None:
             self.worker.wakeup.set()
@@ -322,25 +461,36 @@ class Service:
         return RedirectResponse(self.thank_you(lang, next_url), status_code=303, headers=headers)
 
     async def healthz(self, request):
-        def check():
-            with self.engine.connect() as conn:
-                conn.execute(text("SELECT 1"))
-            return store.outbox_counts(self.engine)
-
+        """200 when a write can be made now; 503 otherwise. Answers within about 1.5 s."""
+        headers = {"Cache-Control": "no-store", "Retry-After": RETRY_AFTER}
         try:
-            counts = await run_in_threadpool(check)
-        except Exception as e:  # noqa: BLE001
-            log.error("health check: database unavailable: %s", e)
-            return JSONResponse({"status": "error", "database": "unavailable"}, status_code=503)
-        return JSONResponse({"status": "ok", "database": "ok", "outbox": counts},
+            ok = await asyncio.wait_for(asyncio.wrap_future(self.probe()), HEALTH_WAIT_MS / 1000 + 0.5)
+        except TimeoutError:
+            ok = False
+        problem = self.writer_problem()
+        if problem or not ok:
+            return JSONResponse({"status": "error", "database": "ok" if ok else "not writable",
+                                 "writer": problem or "ok"}, status_code=503, headers=headers)
+        try:
+            counts = await asyncio.wait_for(run_in_threadpool(store.outbox_counts, self.engine), 0.5)
+        except Exception:  # noqa: BLE001 - the counts are extra information, not health
+            counts = None
+        return JSONResponse({"status": "ok", "database": "ok", "writer": "ok", "outbox": counts},
                             headers={"Cache-Control": "no-store"})
 
     def authorised(self, request):
         token = self.config.admin_token
         if not token:
             return JSONResponse({"error": "the admin API is disabled: set FORMSERVICE_ADMIN_TOKEN"}, status_code=403)
+        client = self.client_ip(request)
+        wait = self.admin_failures.wait(client)
+        if wait:
+            return JSONResponse({"error": "too many failed sign-ins; wait and try again"}, status_code=429,
+                                headers={"Retry-After": str(wait)})
         scheme, _, given = request.headers.get("authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), token.encode()):
+            self.admin_failures.take(client)
+            log.warning("admin sign-in failed: %s %s from %s", request.method, request.url.path, client)
             return JSONResponse({"error": "a valid Authorization: Bearer <token> is needed"}, status_code=401,
                                 headers={"WWW-Authenticate": 'Bearer realm="formservice"'})
         return None
@@ -362,10 +512,19 @@ class Service:
             "Content-Disposition": f'attachment; filename="{slug}-requests.{fmt}"', "Cache-Control": "no-store"})
 
     async def erase(self, request):
+        """POST /admin/erase {"email": "..."}: the address travels in the body, never in a URL."""
         denied = self.authorised(request)
         if denied:
             return denied
-        email = normalise_email(request.query_params.get("email", ""))
+        try:
+            data = json.loads(await self.read_body(request, "en"))
+        except Reject as r:
+            return JSONResponse({"errors": r.problems}, status_code=r.status)
+        except ValueError:
+            data = None
+        if not isinstance(data, dict) or not isinstance(data.get("email"), str):
+            return JSONResponse({"errors": {"request": 'send {"email": "..."} as JSON'}}, status_code=400)
+        email = normalise_email(data["email"].strip())
         if email is None:
             return JSONResponse({"errors": {"email": "not a valid e-mail address"}}, status_code=400)
         requests, mails = await run_in_threadpool(store.erase, self.engine, email)
@@ -385,12 +544,16 @@ def create_app(config: Config, engine=None, registry=None, worker=None, run_work
     async def lifespan(app):
         thread = None
         service.writer.start()
+        monitor = threading.Thread(target=service.monitor, name="health-monitor", daemon=True)
+        monitor.start()
         if worker is not None and run_worker:
             thread = threading.Thread(target=worker.run_forever, name="outbox-worker", daemon=True)
             thread.start()
         try:
             yield
         finally:
+            service._stop.set()
+            service._probe_pool.shutdown(wait=False)
             await run_in_threadpool(service.writer.stop)
             if thread is not None:
                 worker.stop()
@@ -400,7 +563,7 @@ def create_app(config: Config, engine=None, registry=None, worker=None, run_work
         Route("/join/{slug}", service.join, methods=["POST"]),
         Route("/healthz", service.healthz, methods=["GET"]),
         Route("/admin/networks/{slug}/requests.{fmt}", service.export, methods=["GET"]),
-        Route("/admin/requests", service.erase, methods=["DELETE"]),
+        Route("/admin/erase", service.erase, methods=["POST"]),
         *oauth.routes(config.site_url),
     ]
     middleware = [Middleware(CORSMiddleware, allow_origins=list(config.allowed_origins), allow_methods=["POST"],

@@ -4,19 +4,26 @@
     formservice migrate                                           bring the database schema up to date
     formservice worker [--once]                                   send queued mails (and purge periodically)
     formservice purge                                             delete requests past the retention period
-    formservice erase --email X                                   delete one applicant's requests and mails
+    formservice erase --email X                                   erase one applicant's requests and mails
     formservice export --network SLUG --format csv|json           a network's requests, to stdout
     formservice smtp-sink --port 8025                             a local SMTP server that prints mails
 
 Every setting can be given as a flag or as FORMSERVICE_<NAME> in the environment
 (e.g. --database-url / FORMSERVICE_DATABASE_URL); flags win.
+
+Every command creates its files private (umask 077) and logs nothing an applicant typed:
+statement parameters are hidden, SQLAlchemy's own logging (which can print result rows)
+stays at WARNING whatever --log-level says, and a logged exception shows its stack and
+its class, never its message.
 """
 
 import argparse
 import gc
 import logging
+import os
 import signal
 import sys
+import traceback
 
 from formservice.config import Config
 
@@ -38,6 +45,12 @@ SETTINGS = [
     ("--coordinator-lang", "coordinator_lang", str, "language of the coordinators' notifications (default nl)"),
     ("--rate-per-minute", "rate_per_minute", float, "posts per minute per client (default 5; 0 = no limit)"),
     ("--rate-burst", "rate_burst", int, "burst size of the rate limit (default 5)"),
+    ("--recipient-window-hours", "recipient_window_hours", float,
+     "one confirmation per address and network in this window; a repeat replaces the stored request (default 24)"),
+    ("--confirmations-per-day", "confirmations_per_day", int,
+     "confirmation mails per address over all networks per window (default 3)"),
+    ("--notifications-per-hour", "notifications_per_hour", int,
+     "coordinator notifications per network per hour; past it one digest mail an hour (default 10; 0 = never)"),
     ("--max-body-bytes", "max_body_bytes", int, "largest accepted body (default 32768)"),
     ("--retry-base-seconds", "retry_base_seconds", float, "first retry delay of a failed mail (default 30)"),
     ("--retry-max-seconds", "retry_max_seconds", float, "longest retry delay (default 3600)"),
@@ -51,8 +64,10 @@ def _settings_parser():
     g = p.add_argument_group("settings (or FORMSERVICE_<NAME> environment variables)")
     for flag, dest, kind, help_text in SETTINGS:
         g.add_argument(flag, dest=dest, type=kind, default=None, help=help_text)
-    g.add_argument("--trust-proxy", dest="trust_proxy", action="store_true", default=None,
-                   help="take the client address from X-Forwarded-For (only behind your own proxy)")
+    g.add_argument("--trust-proxy", dest="trust_proxy", nargs="?", const="127.0.0.1,::1", default=None,
+                   metavar="ADDRESSES",
+                   help="believe X-Forwarded-For from these proxies (comma-separated addresses or networks; "
+                        "without a value 127.0.0.1,::1); from anyone else it is ignored")
     g.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     return p
 
@@ -91,6 +106,34 @@ def load_config(args):
     return Config.load(**overrides)
 
 
+class PrivateFormatter(logging.Formatter):
+    """Exceptions as their stack and class names only: an exception's message may quote
+    data (an SQL error its values, an SMTP refusal the address)."""
+
+    def formatException(self, ei):
+        _, value, tb = ei
+        lines = ["Traceback (most recent call last):\n", *traceback.format_tb(tb)]
+        seen = set()
+        while value is not None and id(value) not in seen:
+            seen.add(id(value))
+            lines.append(f"{type(value).__module__}.{type(value).__qualname__} (message not logged)\n")
+            value = value.__cause__ or value.__context__
+        return "".join(lines).rstrip("\n")
+
+
+def setup_logging(level):
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(PrivateFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    if not root.handlers:  # (called in-process, e.g. by tests, the existing handlers stay)
+        root.addHandler(handler)
+    root.setLevel(getattr(logging, level.upper()))
+    # At INFO and below SQLAlchemy logs statements and result rows: applicants' data.
+    logging.getLogger("sqlalchemy").setLevel(logging.WARNING)
+    if level != "debug":
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+
+
 def _engine(config):
     from formservice import migrate
     from formservice.db import make_engine
@@ -113,14 +156,18 @@ def cmd_serve(args, config):
     from formservice.app import create_app
     from formservice.i18n import translations
     from formservice.registry import Registry
+    from formservice.server import RECEIVE_DEADLINE, DeadlineProtocol, raise_fd_limit
 
     registry = Registry(config.networks_dir)  # invalid networks: refuse to start, before anything else
     engine = _engine(config)
     worker = None if args.no_worker else make_worker(config, engine)
     app = create_app(config, engine=engine, registry=registry, worker=worker, run_worker=worker is not None)
-    log.info("networks: %s; allowed origins: %s; outbox worker: %s",
+    files = raise_fd_limit()
+    log.info("networks: %s; allowed origins: %s; outbox worker: %s; trusted proxies: %s; "
+             "open files: %d; a request must arrive within %g s",
              ", ".join(sorted(registry.all())) or "(none)", ", ".join(config.allowed_origins),
-             "in this process" if worker else "off (run `formservice worker`)")
+             "in this process" if worker else "off (run `formservice worker`)",
+             ", ".join(map(str, config.trust_proxy)) or "none", files, RECEIVE_DEADLINE)
     for lang in LANGUAGES:  # compile the message catalogues now, not in the first requests
         translations(lang)
     # What exists now lives as long as the process: keep it out of the cyclic garbage collector's
@@ -128,8 +175,10 @@ def cmd_serve(args, config):
     gc.collect()
     gc.freeze()
     # proxy_headers=False: X-Forwarded-For is honoured only with --trust-proxy, by the app itself.
+    # log_config=None: uvicorn's loggers go through our handler (PrivateFormatter).
     uvicorn.run(app, host=args.host, port=args.port, proxy_headers=False, server_header=False,
-                access_log=args.access_log, log_level=args.log_level)
+                access_log=args.access_log, log_level=args.log_level, log_config=None, http=DeadlineProtocol,
+                backlog=4096)
     return 0
 
 
@@ -165,10 +214,10 @@ def cmd_erase(args, config):
 
     email = normalise_email(args.email.strip())
     if email is None:
-        print(f"not a valid e-mail address: {args.email!r}", file=sys.stderr)
+        print("formservice: --email is not a valid e-mail address", file=sys.stderr)
         return 2
     requests, mails = store.erase(_engine(config), email)
-    print(f"deleted {requests} request(s) and {mails} mail(s) of {email}")
+    print(f"deleted {requests} request(s) and {mails} mail(s) of this applicant, and scrubbed the database files")
     return 0
 
 
@@ -205,11 +254,9 @@ COMMANDS = {"serve": cmd_serve, "migrate": cmd_migrate, "worker": cmd_worker, "p
 
 
 def main(argv=None):
+    os.umask(0o077)  # every file this process creates (database, WAL, exports) is private
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=getattr(logging, args.log_level.upper()), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if args.log_level != "debug":
-        logging.getLogger("alembic").setLevel(logging.WARNING)
+    setup_logging(args.log_level)
     try:
         config = None if args.command == "smtp-sink" else load_config(args)
     except ValueError as e:
@@ -217,8 +264,13 @@ def main(argv=None):
         return 2
     from networks.model import NetworkErrors
 
+    from formservice.migrate import MigrationFailed
+
     try:
         return COMMANDS[args.command](args, config) or 0
+    except MigrationFailed as e:
+        print(f"formservice: {e}", file=sys.stderr)
+        return 1
     except NetworkErrors as e:
         print(f"formservice: the networks in {config.networks_dir} are invalid:", file=sys.stderr)
         for problem in e.problems:

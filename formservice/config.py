@@ -1,5 +1,6 @@
 """Settings: defaults, overridden by FORMSERVICE_* environment variables, overridden by flags."""
 
+import ipaddress
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -39,10 +40,34 @@ def _origins(value):
     return tuple(out)
 
 
-def _bool(value):
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
+LOOPBACK = ("127.0.0.1", "::1")
+
+
+def _proxies(value):
+    """The proxies whose X-Forwarded-For is believed: networks, from a list or a comma-separated
+    string. true/yes/on/1 mean the loopback addresses; false/no/off/0/empty mean none."""
+    if value is None or value is False:
+        return ()
+    if value is True:
+        value = LOOPBACK
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in ("1", "true", "yes", "on"):
+            value = LOOPBACK
+        elif word in ("", "0", "false", "no", "off"):
+            return ()
+        else:
+            value = value.split(",")
+    out = []
+    for item in value:
+        item = item.strip() if isinstance(item, str) else item
+        if not item:
+            continue
+        try:
+            out.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ValueError(f"FORMSERVICE_TRUST_PROXY: not an IP address or network: {item!r}") from None
+    return tuple(out)
 
 
 @dataclass
@@ -58,7 +83,14 @@ class Config:
     coordinator_lang: str = "nl"
     rate_per_minute: float = 5.0   # 0 switches the limit off
     rate_burst: int = 5
-    trust_proxy: bool = False
+    recipient_window_hours: float = 24.0  # one confirmation per address and network per window
+    confirmations_per_day: int = 3        # confirmations per address over all networks per window
+    notifications_per_hour: int = 10      # per network; past it one digest an hour instead (0: never)
+    trust_proxy: tuple = ()        # networks of the proxies whose X-Forwarded-For is believed
+    admin_failures_per_minute: int = 10  # failed admin sign-ins per client, then 429
+    write_timeout: float = 5.0     # longest wait of a join request for its commit, then 503
+    writer_stall_seconds: float = 5.0     # a commit this long: unhealthy, joins get 503 at once
+    writer_restart_seconds: float = 15.0  # a commit this long (beyond any lock wait): new writer thread
     max_body_bytes: int = 32 * 1024
     retry_base_seconds: float = 30.0
     retry_max_seconds: float = 3600.0
@@ -79,10 +111,14 @@ class Config:
         self.networks_dir = Path(self.networks_dir)
         self.retention_days = int(self.retention_days)
         self.rate_burst = int(self.rate_burst)
+        self.confirmations_per_day = int(self.confirmations_per_day)
+        self.notifications_per_hour = int(self.notifications_per_hour)
         self.max_body_bytes = int(self.max_body_bytes)
-        self.trust_proxy = _bool(self.trust_proxy)
+        self.trust_proxy = _proxies(self.trust_proxy)
+        self.admin_failures_per_minute = int(self.admin_failures_per_minute)
         for name in ("rate_per_minute", "retry_base_seconds", "retry_max_seconds", "poll_seconds",
-                     "claim_seconds", "smtp_timeout", "purge_every_seconds"):
+                     "claim_seconds", "smtp_timeout", "purge_every_seconds", "write_timeout", "recipient_window_hours",
+                     "writer_stall_seconds", "writer_restart_seconds"):
             setattr(self, name, float(getattr(self, name)))
         if self.admin_token is not None and len(self.admin_token) < 16:
             raise ValueError("FORMSERVICE_ADMIN_TOKEN must be at least 16 characters (e.g. `openssl rand -hex 32`)")

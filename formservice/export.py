@@ -6,17 +6,33 @@
 import csv
 import io
 import json
+import unicodedata
 
 from formservice.validation import QUESTION_PREFIX
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+FORMULA_CHARS = frozenset("=+-@")
+CONTROL_STARTS = ("\t", "\r", "\n")
+# Minus and plus signs that NFKC does not fold to ASCII but spreadsheets may still read as one.
+MINUS_PLUS = frozenset("\u2212\u2796\u2795\u2010\u2011\u2012\u2013\u2014\u2015\ufe58")
 BASE_COLUMNS = ["id", "created_at", "lang", "name", "email", "organisation", "message", "consent_at"]
+
+
+def _dangerous(text):
+    """Starts with a tab/CR/LF, or - after whitespace and invisible format characters (zero-width
+    spaces and joiners, BOM, directional marks: category Cf) - with = + - @ in any Unicode form."""
+    if text.startswith(CONTROL_STARTS):
+        return True
+    for c in text:
+        if c.isspace() or unicodedata.category(c) == "Cf":
+            continue
+        return unicodedata.normalize("NFKC", c)[:1] in FORMULA_CHARS or c in MINUS_PLUS
+    return False
 
 
 def neutralise(cell):
     """A cell a spreadsheet will not run as a formula (CSV injection): prefix with '."""
     text = "" if cell is None else str(cell)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    return "'" + text if _dangerous(text) else text
 
 
 def _iso(dt):

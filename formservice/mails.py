@@ -21,6 +21,7 @@ from formservice.validation import field_label
 
 NOTIFICATION = "notification"
 CONFIRMATION = "confirmation"
+DIGEST = "digest"
 
 
 def _network_name(network, lang):
@@ -90,6 +91,23 @@ def notification(network, submission, request_id, applicant_lang, created_at, la
             "subject": subject, "body": "\n".join(text), "html_body": body_html, "lang": lang}
 
 
+def digest(network, lang):
+    """The head of a coordinator's digest (one mail for the requests past the hourly threshold);
+    store.insert_requests appends one `digest_line` per request."""
+    name = _network_name(network, lang)
+    subject = gettext(lang, N_("New requests to join %(network)s (summary)"), network=name)
+    intro = gettext(lang, N_("More requests than usual arrived through the website for %(network)s, so they are "
+                             "collected in this mail, one line each. The export has every detail."), network=name)
+    return {"kind": DIGEST, "to_addr": network.contact.email, "reply_to": None, "subject": subject,
+            "body": intro + "\n\n", "html_body": None, "lang": lang}
+
+
+def digest_line(row):
+    """One request in a digest: when, who, and its number (the export has the rest)."""
+    org = f" ({row['organisation']})" if row["organisation"] else ""
+    return f"{row['created_at']:%Y-%m-%d %H:%M} UTC  {row['name']} <{row['email']}>{org}  {row['id']}\n"
+
+
 def confirmation(network, submission, lang):
     """The applicant's mail, in their language. It repeats nothing they typed: the service
     must not be usable to send chosen text to someone else's address."""
@@ -108,10 +126,14 @@ def confirmation(network, submission, lang):
             "subject": subject, "body": text, "html_body": None, "lang": lang}
 
 
-def message_id(outbox_id, mail_from):
-    """A Message-ID derived from the outbox row: a duplicate delivery is recognisable."""
+def message_id(outbox_id, mail_from, database_tag=""):
+    """A Message-ID derived from the outbox row: the same for every (re)delivery of that row, so a
+    mail sent again after a crash between the SMTP server's 250 and the commit is recognisably
+    the same message. `database_tag` (store.message_id_tag) tells databases apart: the row ids of
+    a new database start at 1 again."""
     domain = parseaddr(mail_from)[1].rpartition("@")[2] or "formservice.invalid"
-    return f"<formservice-outbox-{int(outbox_id)}@{domain}>"
+    tag = f".{database_tag}" if database_tag else ""
+    return f"<formservice-outbox-{int(outbox_id)}{tag}@{domain}>"
 
 
 def _address(addr):
@@ -119,7 +141,7 @@ def _address(addr):
     return Address(username=local, domain=domain)
 
 
-def build_message(row, mail_from):
+def build_message(row, mail_from, database_tag=""):
     """The EmailMessage of one outbox row (a mapping with the outbox columns)."""
     msg = EmailMessage(policy=default_policy)
     msg["From"] = mail_from
@@ -128,7 +150,7 @@ def build_message(row, mail_from):
         msg["Reply-To"] = _address(row["reply_to"])
     msg["Subject"] = row["subject"]
     msg["Date"] = format_datetime(row["created_at"].replace(tzinfo=UTC))
-    msg["Message-ID"] = message_id(row["id"], mail_from)
+    msg["Message-ID"] = message_id(row["id"], mail_from, database_tag)
     msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(row["body"])
     if row["html_body"]:

@@ -33,15 +33,48 @@ def current_revision(engine):
         return MigrationContext.configure(conn).get_current_revision()
 
 
+class MigrationFailed(Exception):
+    """A migration failed: which revision, and why (one line)."""
+
+    def __init__(self, revision, reason):
+        super().__init__(f"migration {revision} failed: {reason}")
+        self.revision = revision
+        self.reason = reason
+
+
+def _reason(error):
+    """One line about the error: the database's own message, without the statement."""
+    orig = getattr(error, "orig", None) or error
+    first = (str(orig).strip().splitlines() or [""])[0]
+    return f"{type(orig).__name__}: {first}"[:300]
+
+
+def _failed_revision(before, applied, target):
+    """The revision after the last one applied: the one that failed."""
+    script = ScriptDirectory.from_config(alembic_config())
+    done = applied[-1] if applied else before
+    path = [r.revision for r in script.iterate_revisions(target, done)]  # newest first
+    return path[-1] if path else target
+
+
 def upgrade(engine, revision="head"):
-    """Bring the database to `revision`. Safe to run from several instances at once."""
+    """Bring the database to `revision`. Safe to run from several instances at once.
+    Raises MigrationFailed naming the revision that failed (its transaction is rolled back)."""
     with engine.connect() as conn:
         if is_postgres(engine):
             conn.execute(select(func.pg_advisory_lock(_PG_LOCK_KEY)))
             conn.commit()
+        cfg = alembic_config(conn)
         try:
-            command.upgrade(alembic_config(conn), revision)
+            before = MigrationContext.configure(conn).get_current_revision()
             conn.commit()
+            try:
+                command.upgrade(cfg, revision)
+                conn.commit()
+            except Exception as e:  # noqa: BLE001 - one line, not a traceback
+                conn.rollback()
+                failed = _failed_revision(before, cfg.attributes.get("applied", []), revision)
+                raise MigrationFailed(failed, _reason(e)) from e
         finally:
             if is_postgres(engine):
                 conn.execute(select(func.pg_advisory_unlock(_PG_LOCK_KEY)))

@@ -2,22 +2,30 @@
 
 import hashlib
 import hmac
+import math
+import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import delete, func, insert, or_, select, text, update
 
 from formservice import mails
-from formservice.db import join_requests, outbox, secrets, utcnow
+from formservice.db import LOCK_WAIT_MS, health, join_requests, outbox, rate_limits, scrub, secrets, utcnow
 
 USER_AGENT_MAX = 200
+DIGEST_MAX_CHARS = 32 * 1024  # a digest stops growing here (a flood must not rewrite a huge row each time)
 
 
 def client_hash_key(engine):
     with engine.connect() as conn:
         key = conn.execute(select(secrets.c.value).where(secrets.c.name == "client_hash_key")).scalar_one()
     return key.encode()
+
+
+def message_id_tag(engine):
+    """A short tag of this database for Message-IDs (derived from its secret key)."""
+    return hmac.new(client_hash_key(engine), b"message-id", hashlib.sha256).hexdigest()[:12]
 
 
 def client_hash(key, client_ip):
@@ -30,12 +38,46 @@ def clean_user_agent(ua):
     return ua[:USER_AGENT_MAX]
 
 
+def recipient_key(email):
+    """The mailbox an address reaches, for counting: lower-case, without a +tag
+    (jan+1@x.nl and JAN+2@x.nl are both jan@x.nl's inbox)."""
+    local, _, domain = email.lower().rpartition("@")
+    return f"{local.split('+', 1)[0] or local}@{domain}"
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What the writer enforces in the database, the same for every instance on it.
+
+    rate_per_minute / rate_burst: join requests per client (0: no limit).
+    window_hours: one confirmation per address and network per window; a repeated request
+    for the same address and network inside it replaces the stored one (no new mails).
+    confirmations_per_window: confirmations per address over all networks per window.
+    """
+    rate_per_minute: float = 0.0
+    rate_burst: int = 5
+    window_hours: float = 24.0  # 0: no per-recipient limits
+    confirmations_per_window: int = 3
+    notifications_per_hour: int = 10  # per network; past it one digest an hour (0: no digest)
+
+
+class RateLimited(Exception):
+    """Too many requests from this client (shared count): wait `wait` seconds."""
+
+    def __init__(self, wait):
+        super().__init__(wait)
+        self.wait = wait
+
+
 @dataclass(frozen=True)
 class NewRequest:
     """A join request ready to insert: its row and the rows of its two outbox mails."""
     id: str
     row: dict
     mails: list
+    client_key: str = ""
+    digest: dict | None = None  # the head of the coordinator's digest, should this request go into one
+    outcome: dict = field(default_factory=dict, compare=False)  # what insert_requests did: "replaced", mails
 
 
 def new_request(*, network, submission, lang, client_hash, user_agent, coordinator_lang) -> NewRequest:
@@ -44,19 +86,156 @@ def new_request(*, network, submission, lang, client_hash, user_agent, coordinat
     now = utcnow()
     row = dict(id=request_id, network=network.slug, lang=lang, name=submission.name, email=submission.email,
                organisation=submission.organisation, message=submission.message, answers=submission.answers,
-               consent_at=now, created_at=now, client_hash=client_hash, user_agent=clean_user_agent(user_agent))
+               consent_at=now, created_at=now, client_hash=client_hash, user_agent=clean_user_agent(user_agent),
+               email_key=recipient_key(submission.email))
     mail_rows = [
         mails.notification(network, submission, request_id, lang, now, coordinator_lang),
         mails.confirmation(network, submission, lang),
     ]
-    return NewRequest(request_id, row, [dict(m, request_id=request_id, attempts=0, next_attempt_at=now,
-                                               created_at=now) for m in mail_rows])
+    rows = [dict(m, request_id=request_id, attempts=0, next_attempt_at=now, created_at=now, network=network.slug,
+                 to_key=row["email_key"] if m["kind"] == mails.CONFIRMATION else None) for m in mail_rows]
+    return NewRequest(request_id, row, rows, client_hash, mails.digest(network, coordinator_lang))
 
 
-def insert_requests(conn, requests):
-    """Insert requests with their mails, in the caller's transaction (two statements for any number)."""
-    conn.execute(insert(join_requests), [r.row for r in requests])
-    conn.execute(insert(outbox), [m for r in requests for m in r.mails])
+def take_token(conn, key, limits: Limits, now=None):
+    """Take one request from client `key`'s bucket, atomically (one upsert): (allowed, wait)."""
+    now = time.time() if now is None else now
+    rate = limits.rate_per_minute / 60.0
+    least = "LEAST" if conn.dialect.name == "postgresql" else "min"
+    refilled = f"{least}(:burst, rate_limits.tokens + (CASE WHEN :now > rate_limits.stamp " \
+               f"THEN :now - rate_limits.stamp ELSE 0 END) * :rate)"
+    row = conn.execute(text(
+        "INSERT INTO rate_limits (key, tokens, stamp, allowed) VALUES (:key, :burst - 1, :now, 1) "
+        "ON CONFLICT (key) DO UPDATE SET "
+        f"tokens = CASE WHEN {refilled} >= 1 THEN {refilled} - 1 ELSE {refilled} END, "
+        f"allowed = CASE WHEN {refilled} >= 1 THEN 1 ELSE 0 END, stamp = :now "
+        "RETURNING tokens, allowed"), {"key": key, "burst": float(limits.rate_burst), "now": now, "rate": rate}).one()
+    tokens, allowed = row
+    if allowed:
+        return True, 0
+    return False, max(1, math.ceil((1 - tokens) / rate))
+
+
+def insert_requests(conn, requests, limits: Limits | None = None):
+    """Insert requests with their mails, in the caller's transaction, under `limits`.
+
+    Returns, per request, its id or the RateLimited exception to answer it with. With limits:
+    each request takes a token of its client's shared bucket; a request for an address and
+    network that already has one inside the window replaces it (the new id takes over its
+    mails; the pending notification is brought up to date; no new mail); a new one gets its
+    confirmation only while the address has had fewer than `confirmations_per_window`.
+    Without limits: two statements for any number of requests.
+    """
+    results = [r.id for r in requests]
+    if limits is None:
+        conn.execute(insert(join_requests), [r.row for r in requests])
+        conn.execute(insert(outbox), [m for r in requests for m in r.mails])
+        return results
+    if limits.rate_per_minute > 0:
+        for i, r in enumerate(requests):
+            allowed, wait = take_token(conn, r.client_key, limits)
+            if not allowed:
+                results[i] = RateLimited(wait)
+    live = [r for i, r in enumerate(requests) if not isinstance(results[i], RateLimited)]
+    if not live:
+        return results
+    if limits.window_hours <= 0:  # no per-recipient limits
+        conn.execute(insert(join_requests), [r.row for r in live])
+        conn.execute(insert(outbox), [m for r in live for m in r.mails])
+        return results
+    keys = sorted({r.row["email_key"] for r in live})
+    if conn.dialect.name == "postgresql":  # instances deciding about one address take turns
+        for k in keys:
+            conn.execute(select(func.pg_advisory_xact_lock(func.hashtext(k))))
+    cutoff = utcnow() - timedelta(hours=limits.window_hours)
+    latest = {(k, n): i for i, k, n in conn.execute(
+        select(join_requests.c.id, join_requests.c.email_key, join_requests.c.network)
+        .where(join_requests.c.email_key.in_(keys), join_requests.c.created_at >= cutoff)
+        .order_by(join_requests.c.created_at))}
+    sent = dict(conn.execute(
+        select(outbox.c.to_key, func.count()).where(outbox.c.to_key.in_(keys), outbox.c.created_at >= cutoff)
+        .group_by(outbox.c.to_key)).all())
+    notified = {}  # network -> notifications of the past hour (counted up to the threshold)
+    fresh, fresh_mails = [], []
+
+    def flush():
+        if fresh:
+            conn.execute(insert(join_requests), fresh)
+        if fresh_mails:
+            conn.execute(insert(outbox), fresh_mails)
+        fresh.clear()
+        fresh_mails.clear()
+
+    for r in live:
+        key = (r.row["email_key"], r.row["network"])
+        old = latest.get(key)
+        latest[key] = r.id
+        if old is not None:
+            if any(row["id"] == old for row in fresh):  # the one it replaces came in this batch
+                flush()
+            _replace(conn, old, r)
+            r.outcome.update(replaced=True, mails=[])
+            continue
+        keep = []
+        for m in r.mails:
+            if m["kind"] == mails.CONFIRMATION:
+                if sent.get(m["to_key"], 0) >= limits.confirmations_per_window:
+                    continue
+                sent[m["to_key"]] = sent.get(m["to_key"], 0) + 1
+            if m["kind"] == mails.NOTIFICATION and limits.notifications_per_hour > 0 and r.digest is not None:
+                slug = r.row["network"]
+                if slug not in notified:
+                    notified[slug] = _recent_notifications(conn, slug, limits.notifications_per_hour)
+                if notified[slug] >= limits.notifications_per_hour:
+                    _add_to_digest(conn, r)
+                    continue
+                notified[slug] += 1
+            keep.append(m)
+        r.outcome.update(replaced=False, mails=[m["kind"] for m in keep])
+        fresh.append(r.row)
+        fresh_mails += keep
+    flush()
+    return results
+
+
+def _recent_notifications(conn, slug, up_to):
+    """Notifications about network `slug` queued in the past hour, counted up to `up_to`."""
+    recent = (select(outbox.c.id).where(outbox.c.network == slug, outbox.c.kind == mails.NOTIFICATION,
+                                        outbox.c.created_at >= utcnow() - timedelta(hours=1)).limit(up_to).subquery())
+    return conn.execute(select(func.count()).select_from(recent)).scalar_one()
+
+
+def _add_to_digest(conn, new):
+    """Add a line about `new` to its network's digest that is still collecting (due in an hour
+    from its start, so no worker has claimed it yet), or start one."""
+    now = utcnow()
+    line = mails.digest_line(new.row)
+    open_digest = conn.execute(select(outbox.c.id).where(
+        outbox.c.network == new.row["network"], outbox.c.kind == mails.DIGEST, outbox.c.sent_at.is_(None),
+        outbox.c.claimed_until.is_(None), outbox.c.next_attempt_at > now + timedelta(seconds=5))
+        .order_by(outbox.c.id).limit(1)).scalar()
+    if open_digest is not None:
+        conn.execute(update(outbox).where(outbox.c.id == open_digest, func.length(outbox.c.body) < DIGEST_MAX_CHARS)
+                     .values(body=outbox.c.body + line))
+        return
+    conn.execute(insert(outbox), [dict(new.digest, body=new.digest["body"] + line, network=new.row["network"],
+                                       request_id=None, attempts=0, created_at=now,
+                                       next_attempt_at=now + timedelta(hours=1))])
+
+
+def _replace(conn, old_id, new):
+    """`new` takes the place of the stored request `old_id`: inserted, given its mails, the
+    notification not yet sent rewritten with the new content; the old row deleted."""
+    conn.execute(insert(join_requests), [new.row])
+    conn.execute(update(outbox).where(outbox.c.request_id == old_id).values(request_id=new.id))
+    note = next((m for m in new.mails if m["kind"] == mails.NOTIFICATION), None)
+    if note is not None:
+        conn.execute(update(outbox).where(
+            outbox.c.request_id == new.id, outbox.c.kind == mails.NOTIFICATION, outbox.c.sent_at.is_(None),
+            outbox.c.failed_at.is_(None), or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < utcnow()))
+            .values(subject=note["subject"], body=note["body"], html_body=note["html_body"],
+                    reply_to=note["reply_to"]))
+    conn.execute(delete(join_requests).where(join_requests.c.id == old_id))
 
 
 def save_request(engine, **fields):
@@ -71,6 +250,12 @@ def save_request(engine, **fields):
     return new.id
 
 
+def prune_rate_limits(engine, older_than_seconds=3600):
+    """Forget the buckets of clients not seen for a while (they are full again anyway)."""
+    with engine.begin() as conn:
+        return conn.execute(delete(rate_limits).where(rate_limits.c.stamp < time.time() - older_than_seconds)).rowcount
+
+
 def requests_of(engine, slug):
     with engine.connect() as conn:
         return [dict(r._mapping) for r in conn.execute(
@@ -83,6 +268,7 @@ def erase(engine, email):
 
     Returns (requests deleted, mails deleted). Sent mails go too: their bodies hold the
     applicant's data. (A mail being sent at this very moment may still go out once.)
+    Then the database's files are scrubbed (db.scrub): nothing of the rows stays on disk.
     """
     email = email.lower()
     with engine.begin() as conn:
@@ -90,20 +276,41 @@ def erase(engine, email):
         mails_deleted = conn.execute(delete(outbox).where(or_(
             outbox.c.request_id.in_(ids), func.lower(outbox.c.to_addr) == email,
             func.lower(outbox.c.reply_to) == email))).rowcount
+        mails_deleted += _erase_from_digests(conn, email)
         requests_deleted = conn.execute(
             delete(join_requests).where(func.lower(join_requests.c.email) == email)).rowcount
+    scrub(engine, [join_requests, outbox])
     return requests_deleted, mails_deleted
+
+
+def _erase_from_digests(conn, email):
+    """Take the applicant's lines out of the coordinators' digests; a digest left without lines
+    goes. Returns the number of digests deleted."""
+    find = func.strpos if conn.dialect.name == "postgresql" else func.instr
+    deleted = 0
+    for row_id, body in conn.execute(select(outbox.c.id, outbox.c.body).where(
+            outbox.c.kind == mails.DIGEST, find(func.lower(outbox.c.body), email) > 0)).all():
+        head, _, lines = body.partition("\n\n")
+        kept = [line for line in lines.splitlines(keepends=True) if email not in line.lower()]
+        if kept:
+            conn.execute(update(outbox).where(outbox.c.id == row_id).values(body=head + "\n\n" + "".join(kept)))
+        else:
+            deleted += conn.execute(delete(outbox).where(outbox.c.id == row_id)).rowcount
+    return deleted
 
 
 def purge(engine, retention_days, now=None):
     """Delete requests older than the retention period, with their mails, and any other
-    mail row older than it. Returns (requests deleted, mails deleted)."""
+    mail row older than it. Returns (requests deleted, mails deleted). What was deleted is
+    scrubbed from the database's files (db.scrub)."""
     cutoff = (now or utcnow()) - timedelta(days=retention_days)
     with engine.begin() as conn:
         old = select(join_requests.c.id).where(join_requests.c.created_at < cutoff)
         mails_deleted = conn.execute(delete(outbox).where(
             or_(outbox.c.request_id.in_(old), outbox.c.created_at < cutoff))).rowcount
         requests_deleted = conn.execute(delete(join_requests).where(join_requests.c.created_at < cutoff)).rowcount
+    if requests_deleted or mails_deleted:
+        scrub(engine, [join_requests, outbox])
     return requests_deleted, mails_deleted
 
 
@@ -114,3 +321,26 @@ def outbox_counts(engine):
         failed = conn.execute(select(func.count()).select_from(outbox).where(
             outbox.c.failed_at.is_not(None))).scalar_one()
     return {"pending": pending, "failed": failed}
+
+
+def probe_write(engine, wait_ms=1000):
+    """Write (and commit) the health row, waiting at most about `wait_ms` for a lock.
+
+    Raises the database's error when a write cannot be made now: locked, read-only, full, down.
+    """
+    stamp = update(health).where(health.c.id == 1).values(checked_at=utcnow())
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f"PRAGMA busy_timeout={int(wait_ms)}")
+            try:
+                conn.execute(stamp)
+                conn.commit()
+            finally:
+                conn.rollback()
+                conn.exec_driver_sql(f"PRAGMA busy_timeout={LOCK_WAIT_MS}")
+                conn.commit()
+        return
+    with engine.begin() as conn:
+        conn.execute(text(f"SET LOCAL lock_timeout = {int(wait_ms)}"))
+        conn.execute(text(f"SET LOCAL statement_timeout = {int(wait_ms) + 500}"))
+        conn.execute(stamp)

@@ -7,6 +7,9 @@ process or in several instances on one PostgreSQL, never send a row twice; a row
 worker died is claimed again once its claim has expired. Only a crash between the SMTP
 server's "250 OK" and the commit of `sent_at` can cause a second delivery; the
 Message-ID is derived from the row id, so such a duplicate is recognisable.
+
+Log lines name a mail by its outbox row id and kind, and an SMTP problem by its reply
+code or error class: never an address (SMTP refusals quote the recipient).
 """
 
 import logging
@@ -22,6 +25,7 @@ from datetime import timedelta
 from urllib.parse import unquote, urlsplit
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import InternalError, OperationalError
 
 from formservice import store
 from formservice.config import Config
@@ -67,6 +71,19 @@ class PermanentFailure(Exception):
     """The server refused the mail for good (5xx): retrying will not help."""
 
 
+def describe(error):
+    """An SMTP or network error in words that quote nothing of the mail: codes and classes."""
+    if isinstance(error, PermanentFailure) and error.__cause__ is not None:
+        return describe(error.__cause__)
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return "recipient refused: " + ", ".join(str(code) for code, _ in error.recipients.values())
+    if isinstance(error, smtplib.SMTPResponseException):
+        return f"{type(error).__name__} {error.smtp_code}"
+    if isinstance(error, OSError) and error.strerror:
+        return f"{type(error).__name__}: {error.strerror}"
+    return type(error).__name__
+
+
 @dataclass
 class WorkerSettings:
     mail_from: str
@@ -102,6 +119,7 @@ class Worker:
         self.wakeup = threading.Event()
         self.stopping = threading.Event()
         self._last_purge = None
+        self._tag = None  # store.message_id_tag, read once
 
     # -- claiming -------------------------------------------------------------------------
     def claim(self, now=None):
@@ -138,7 +156,7 @@ class Worker:
     def _mark_failed(self, row, error, permanent):
         attempts = row["attempts"] + 1
         now = utcnow()
-        values = {"attempts": attempts, "claimed_until": None, "last_error": str(error)[:2000]}
+        values = {"attempts": attempts, "claimed_until": None, "last_error": describe(error)[:2000]}
         if permanent:
             values["failed_at"] = now
         else:
@@ -155,14 +173,14 @@ class Worker:
         except smtplib.SMTPRecipientsRefused as e:
             codes = [code for code, _ in e.recipients.values()]
             if codes and all(500 <= c < 600 for c in codes):
-                raise PermanentFailure(f"recipient refused: {e.recipients}") from e
+                raise PermanentFailure(describe(e)) from e
             raise
         except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as e:
             if 500 <= e.smtp_code < 600:
-                raise PermanentFailure(f"{e.smtp_code} {e.smtp_error!r}") from e
+                raise PermanentFailure(describe(e)) from e
             raise
         if refused:  # only partly accepted: we only ever send to one recipient
-            raise smtplib.SMTPException(f"refused: {refused}")
+            raise smtplib.SMTPException("refused: " + ", ".join(str(code) for code, _ in refused.values()))
 
     def run_once(self):
         """Send every due mail once. Returns the number sent."""
@@ -184,19 +202,23 @@ class Worker:
                             smtp = self.smtp.connect(self.settings.smtp_timeout)
                         except (OSError, smtplib.SMTPException) as e:
                             # Server unreachable: every claimed row waits its back-off.
-                            log.warning("SMTP server %s:%d unreachable: %s", self.smtp.host, self.smtp.port, e)
+                            log.warning("SMTP server %s:%d unreachable: %s", self.smtp.host, self.smtp.port,
+                                        describe(e))
                             for other in [row_id] + ids[i + 1:]:
                                 other_row = self._load(other)
                                 if other_row is not None:
                                     self._mark_failed(other_row, e, permanent=False)
                             break
-                    self._deliver(smtp, build_message(row, self.settings.mail_from))
+                    if self._tag is None:
+                        self._tag = store.message_id_tag(self.engine)
+                    self._deliver(smtp, build_message(row, self.settings.mail_from, self._tag))
                 except PermanentFailure as e:
-                    log.error("outbox %s to %s refused for good: %s", row_id, row["kind"], e)
+                    log.error("outbox %s (%s) refused for good: %s", row_id, row["kind"], describe(e))
                     self._mark_failed(row, e, permanent=True)
                     continue
                 except (OSError, smtplib.SMTPException) as e:
-                    log.warning("outbox %s (%s): attempt %d failed: %s", row_id, row["kind"], row["attempts"] + 1, e)
+                    log.warning("outbox %s (%s): attempt %d failed: %s", row_id, row["kind"], row["attempts"] + 1,
+                                describe(e))
                     self._mark_failed(row, e, permanent=False)
                     if smtp is not None:
                         try:
@@ -220,6 +242,7 @@ class Worker:
             return
         self._last_purge = time.monotonic()
         requests, mails = store.purge(self.engine, self.settings.retention_days)
+        store.prune_rate_limits(self.engine)
         if requests or mails:
             log.info("purge: deleted %d requests and %d mails older than %d days",
                      requests, mails, self.settings.retention_days)
@@ -228,14 +251,25 @@ class Worker:
         if self.smtp is None:
             log.warning("no SMTP URL configured: mails stay queued in the outbox")
         log.info("outbox worker %s started", self.name)
+        down = None  # the class of the database error while the database is unusable
         while not self.stopping.is_set():
             busy = 0
             self.wakeup.clear()
             try:
                 self.maybe_purge()
                 busy = self.run_once()
-            except Exception:  # noqa: BLE001 - e.g. database briefly down: log, wait, retry
-                log.exception("outbox worker: unexpected error; retrying")
+            except (OperationalError, InternalError) as e:  # locked, read-only, full, down: one line, then one when back
+                name = type(e.orig or e).__name__
+                if down is None:
+                    log.error("outbox worker: database unusable (%s); retrying every %g s",
+                              name, self.settings.poll_seconds)
+                down = name
+            except Exception as e:  # noqa: BLE001 - unexpected: the stack, never the message
+                log.error("outbox worker: unexpected %s; retrying", type(e).__name__, exc_info=True)
+            else:
+                if down is not None:
+                    log.info("outbox worker: database usable again")
+                    down = None
             if busy < 1:  # nothing was due (or all failed): wait for a wake-up or the poll
                 self.wakeup.wait(self.settings.poll_seconds)
         log.info("outbox worker %s stopped", self.name)

@@ -4,7 +4,15 @@ from alembic import context
 
 from formservice.db import metadata
 
-connection = context.config.attributes["connection"]
-context.configure(connection=connection, target_metadata=metadata, compare_type=True)
+attributes = context.config.attributes
+connection = attributes["connection"]
+
+
+def applied(ctx, step, heads, run_args):
+    """Note each revision done, so that a failure can name the one that failed."""
+    attributes.setdefault("applied", []).append(step.up_revision_id)
+
+
+context.configure(connection=connection, target_metadata=metadata, compare_type=True, on_version_apply=applied)
 with context.begin_transaction():
     context.run_migrations()

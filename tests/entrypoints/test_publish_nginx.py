@@ -151,6 +151,38 @@ def test_addresses_redirects_and_the_404_pages(production):
     assert plain.status_code == 301 and plain.headers["location"] == f"https://{SITE_HOST}/over-ons/"
 
 
+def join(production, email, forwarded_for=None, lang="nl", source="127.0.0.1"):
+    headers = {"Host": FORMS_HOST, "Origin": f"https://{SITE_HOST}", "Accept": "application/json",
+               "Accept-Language": lang}
+    if forwarded_for:
+        headers["X-Forwarded-For"] = forwarded_for
+    form = {"name": "Anne de Vries", "email": email, "organisation": "Voorbeeld BV", "message": "Graag!",
+            "consent": "on", "lang": lang}
+    # `source`: the client's own address; the limit is per client (the Chromium test joins from 127.0.0.1)
+    with httpx.Client(transport=httpx.HTTPTransport(local_address=source, verify=False), timeout=10) as client:
+        return client.post(f"https://127.0.0.1:{production['ports']['forms']}/join/suspacc", data=form,
+                           headers=headers)
+
+
+def stored(database, email):
+    with sqlite3.connect(database) as con:
+        return con.execute("SELECT network FROM join_requests WHERE email = ?", (email,)).fetchall()
+
+
+def test_a_join_request_through_nginx_is_stored_and_x_forwarded_for_cannot_lift_the_limit(production):
+    first = join(production, "nginx.1@voorbeeld.example")
+    assert first.status_code == 201, first.text
+    assert stored(production["database"], "nginx.1@voorbeeld.example") == [("suspacc",)]
+    answers = [join(production, f"nginx.{i}@voorbeeld.example", forwarded_for=f"198.51.100.{i}", source="127.0.0.3")
+               for i in range(2, 12)]
+    limited = [r for r in answers if r.status_code == 429]
+    assert limited, [r.status_code for r in answers]
+    assert all(r.status_code in (201, 429) for r in answers), [r.status_code for r in answers]
+    assert int(limited[0].headers["retry-after"]) > 0
+    assert "Te veel aanvragen" in limited[0].text, limited[0].text  # says why, in Dutch
+    assert limited[0].headers["server"] == "nginx"
+
+
 def test_the_published_site_in_chromium_through_nginx(production):
     """The production build as visitors get it: styles, no CSP violation, a join without JavaScript."""
     ports = production["ports"]
@@ -175,37 +207,6 @@ def test_the_published_site_in_chromium_through_nginx(production):
         assert problems == [], problems
         context.close()
     assert stored(production["database"], "chromium.nginx@voorbeeld.example")
-
-
-def join(production, email, forwarded_for=None, lang="nl"):
-    headers = {"Host": FORMS_HOST, "Origin": f"https://{SITE_HOST}", "Accept": "application/json",
-               "Accept-Language": lang}
-    if forwarded_for:
-        headers["X-Forwarded-For"] = forwarded_for
-    form = {"name": "Anne de Vries", "email": email, "organisation": "Voorbeeld BV", "message": "Graag!",
-            "consent": "on", "lang": lang}
-    return httpx.post(f"https://127.0.0.1:{production['ports']['forms']}/join/suspacc", data=form, headers=headers,
-                      verify=False, timeout=10)
-
-
-def stored(database, email):
-    with sqlite3.connect(database) as con:
-        return con.execute("SELECT network FROM join_requests WHERE email = ?", (email,)).fetchall()
-
-
-def test_a_join_request_through_nginx_is_stored_and_x_forwarded_for_cannot_lift_the_limit(production):
-    """Runs after the Chromium test: the limit it reaches would refuse the browser's join."""
-    first = join(production, "nginx.1@voorbeeld.example")
-    assert first.status_code == 201, first.text
-    assert stored(production["database"], "nginx.1@voorbeeld.example") == [("suspacc",)]
-    answers = [join(production, f"nginx.{i}@voorbeeld.example", forwarded_for=f"198.51.100.{i}")
-               for i in range(2, 12)]
-    limited = [r for r in answers if r.status_code == 429]
-    assert limited, [r.status_code for r in answers]
-    assert all(r.status_code in (201, 429) for r in answers), [r.status_code for r in answers]
-    assert int(limited[0].headers["retry-after"]) > 0
-    assert "Te veel aanvragen" in limited[0].text, limited[0].text  # says why, in Dutch
-    assert limited[0].headers["server"] == "nginx"
 
 
 def test_the_systemd_unit_verifies(published, tmp_path):

@@ -27,7 +27,7 @@ from sqlalchemy import delete, text
 
 from formservice import migrate
 from formservice.config import Config
-from formservice.db import join_requests, make_engine, outbox
+from formservice.db import join_requests, make_engine, outbox, rate_limits
 from tests.support import ROOT, free_port, require
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -133,6 +133,7 @@ def clear(engine):
     with engine.begin() as conn:
         conn.execute(delete(outbox))
         conn.execute(delete(join_requests))
+        conn.execute(delete(rate_limits))
 
 
 def count(engine, table):
@@ -218,6 +219,7 @@ def smtp():
 def make_config(database_url, **kw):
     values = dict(database_url=database_url, networks_dir=NETWORKS, admin_token=ADMIN_TOKEN, site_url=SITE,
                   mail_from="KNN Advies <aanmelden@knnadvies.example>", rate_per_minute=0,
+                  recipient_window_hours=0,  # the per-recipient limits are tested in test_limits.py
                   retry_base_seconds=0.2, retry_max_seconds=1.0, poll_seconds=0.2)
     values.update(kw)
     return Config(**values)
@@ -232,9 +234,9 @@ def make_client(database_url, db):
 
     clients = []
 
-    def make(**kw):
+    def make(client=("testclient", 50000), **kw):
         config = make_config(database_url, **kw)
-        client = TestClient(create_app(config, engine=db), base_url="http://127.0.0.1:8080")
+        client = TestClient(create_app(config, engine=db), base_url="http://127.0.0.1:8080", client=client)
         client.__enter__()
         clients.append(client)
         return client
@@ -304,6 +306,7 @@ def service_env(database_url, **extra):
         "FORMSERVICE_SITE_URL": SITE,
         "FORMSERVICE_MAIL_FROM": "KNN Advies <aanmelden@knnadvies.example>",
         "FORMSERVICE_RATE_PER_MINUTE": "0",
+        "FORMSERVICE_RECIPIENT_WINDOW_HOURS": "0",
         "FORMSERVICE_RETRY_BASE_SECONDS": "0.2",
         "FORMSERVICE_RETRY_MAX_SECONDS": "1",
         "FORMSERVICE_POLL_SECONDS": "0.2",
@@ -317,16 +320,17 @@ def service_env(database_url, **extra):
 class ServiceProcess:
     """`formservice <args>` as a real subprocess (output in a log file)."""
 
-    def __init__(self, args, env, log_path):
+    def __init__(self, args, env, log_path, preexec_fn=None):
         self.args = args
         self.env = env
         self.log_path = log_path
+        self.preexec_fn = preexec_fn
         self.proc = None
 
     def start(self):
         self.log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([sys.executable, "-m", "formservice", *self.args], env=self.env, cwd=ROOT,
-                                     stdout=self.log, stderr=subprocess.STDOUT)
+                                     stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=self.preexec_fn)
         return self
 
     def wait_healthy(self, url, timeout=30):
@@ -363,8 +367,8 @@ def spawn(tmp_path):
     """spawn(args, env) -> a started ServiceProcess, killed at the end of the test."""
     procs = []
 
-    def start(args, env):
-        p = ServiceProcess(args, env, tmp_path / f"formservice-{len(procs)}.log").start()
+    def start(args, env, preexec_fn=None):
+        p = ServiceProcess(args, env, tmp_path / f"formservice-{len(procs)}.log", preexec_fn).start()
         procs.append(p)
         return p
 

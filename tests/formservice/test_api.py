@@ -220,12 +220,21 @@ def test_rate_limit_is_per_client_and_ignores_x_forwarded_for_by_default(make_cl
 
 
 def test_rate_limit_uses_x_forwarded_for_behind_a_trusted_proxy(make_client):
-    c = make_client(rate_per_minute=5, rate_burst=2, trust_proxy=True)
+    c = make_client(rate_per_minute=5, rate_burst=2, trust_proxy=True, client=("127.0.0.1", 50000))
     hit = lambda ip: c.post("/join/suspacc", json=valid_form(), headers={"X-Forwarded-For": ip}).status_code  # noqa: E731
     assert [hit("1.2.3.4"), hit("1.2.3.4"), hit("1.2.3.4")] == [201, 201, 429]
     assert hit("5.6.7.8") == 201
     # a client cannot escape by prepending addresses: the proxy's (last) entry counts
     assert hit("9.9.9.9, 1.2.3.4") == 429
+    # a chain of trusted proxies (loopback here) is skipped: the first untrusted hop counts
+    assert hit("1.2.3.4, 127.0.0.1") == 429
+
+
+def test_x_forwarded_for_from_an_untrusted_peer_is_ignored(make_client):
+    c = make_client(rate_per_minute=5, rate_burst=2, trust_proxy="10.0.0.0/8", client=("192.0.2.7", 50000))
+    hit = lambda ip: c.post("/join/suspacc", json=valid_form(), headers={"X-Forwarded-For": ip}).status_code  # noqa: E731
+    # every request counts against the peer itself, whatever address it claims
+    assert [hit("1.1.1.1"), hit("2.2.2.2"), hit("3.3.3.3")] == [201, 201, 429]
 
 
 def test_wrong_methods_and_paths(client):

@@ -3,6 +3,7 @@ submissions, restart it, and find every request that got a success answer."""
 
 import threading
 import time
+from collections import Counter
 
 import httpx
 from sqlalchemy import func, select
@@ -21,6 +22,8 @@ def test_sigkill_under_load_loses_no_acknowledged_request(db, database_url, spaw
 
     acknowledged = {}  # request id -> e-mail
     failures = []
+    first_failure = []
+    started = time.monotonic()
     lock = threading.Lock()
     stop = threading.Event()
 
@@ -35,6 +38,8 @@ def test_sigkill_under_load_loses_no_acknowledged_request(db, database_url, spaw
                 except httpx.HTTPError as e:  # the service is down: not acknowledged
                     with lock:
                         failures.append(type(e).__name__)
+                        if len(failures) == 1:
+                            first_failure.append(f"{e!r} after {time.monotonic() - started:.2f} s")
                     time.sleep(0.01)
                     continue
                 if r.status_code == 201:
@@ -59,7 +64,9 @@ def test_sigkill_under_load_loses_no_acknowledged_request(db, database_url, spaw
         t.join(10)
 
     print(f"acknowledged {len(acknowledged)} ({before_kill} before the kill), failed {len(failures)}")
-    assert before_kill >= 20, f"too few requests before the kill ({before_kill}); the test would prove little"
+    assert before_kill >= 20, (f"too few requests before the kill ({before_kill}); the test would prove little; "
+                               f"failures: {Counter(failures).most_common(5)}, the first: {first_failure}; "
+                               f"service exit code {service.proc.returncode}\n{service.output()[-2000:]}")
     assert len(acknowledged) > before_kill, "nothing was acknowledged after the restart"
     assert failures, "the kill did not interrupt any request: the test did not test a crash"
     with db.connect() as conn:

@@ -45,7 +45,7 @@ def outbox_ids(db):
 def assert_each_sent_once(db, smtp):
     ids = outbox_ids(db)
     got = smtp.handler.by_message_id()
-    expected = {message_id(i, MAIL_FROM) for i in ids}
+    expected = {message_id(i, MAIL_FROM, store.message_id_tag(db)) for i in ids}
     assert set(got) == expected, f"missing {expected - set(got)}, unexpected {set(got) - expected}"
     duplicates = {k: len(v) for k, v in got.items() if len(v) > 1}
     assert not duplicates, f"sent more than once: {duplicates}"
@@ -201,7 +201,7 @@ def test_a_dead_workers_claim_expires_and_a_live_claim_is_respected(db, smtp):
         conn.execute(update(outbox).where(outbox.c.id == ids[1]).values(
             claimed_by="alive", claimed_until=now + timedelta(seconds=60)))
     assert worker(db, smtp.url).run_once() == 1
-    assert [m["Message-ID"] for m in smtp.messages] == [message_id(ids[0], MAIL_FROM)]
+    assert [m["Message-ID"] for m in smtp.messages] == [message_id(ids[0], MAIL_FROM, store.message_id_tag(db))]
 
 
 def test_a_permanent_refusal_stops_the_retries(db, smtp):
@@ -260,3 +260,29 @@ def test_smtp_urls(url, expected):
 def test_a_bad_smtp_url_is_refused():
     with pytest.raises(ValueError):
         SmtpTarget.parse("http://mail.example")
+
+
+def test_a_mail_sent_again_after_a_crash_before_its_commit_is_the_same_message(db, smtp, monkeypatch):
+    """The SMTP server said 250, then the worker died before it recorded `sent_at`: the row is
+    claimed again once the claim expires and sent again, with the same Message-ID and content."""
+    submit(db, n=1)
+    first = worker(db, smtp.url, claim_seconds=0.2)
+
+    def crash(row_id):
+        raise SystemExit("killed between the 250 and the commit")
+
+    monkeypatch.setattr(first, "_mark_sent", crash)
+    with pytest.raises(SystemExit):
+        first.run_once()
+    assert len(smtp.messages) == 1 and all(r["sent_at"] is None for r in rows(db, outbox))
+    time.sleep(0.3)  # the dead worker's claim expires
+    assert worker(db, smtp.url).run_once() == 2
+    by_id = smtp.handler.by_message_id()
+    again = [msgs for msgs in by_id.values() if len(msgs) == 2]
+    assert len(again) == 1, {k: len(v) for k, v in by_id.items()}
+    a, b = again[0]
+    for header in ("Message-ID", "Date", "From", "To", "Reply-To", "Subject"):
+        assert a[header] == b[header], header
+    assert [p.get_content() for p in a.walk() if not p.is_multipart()] == \
+        [p.get_content() for p in b.walk() if not p.is_multipart()]  # the same content (MIME boundaries aside)
+    assert a["Message-ID"].endswith("@knnadvies.example>") and store.message_id_tag(db) in a["Message-ID"]

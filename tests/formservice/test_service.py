@@ -68,7 +68,7 @@ def test_settings_come_from_the_environment_and_flags_win():
            "FORMSERVICE_SMTP_URL": "smtp://127.0.0.1:8025"}
     c = Config.load(env, database_url="sqlite:///flag.db")
     assert c.database_url == "sqlite:///flag.db"
-    assert c.retention_days == 30 and c.trust_proxy is True and c.smtp_url == "smtp://127.0.0.1:8025"
+    assert c.retention_days == 30 and [str(n) for n in c.trust_proxy] == ["127.0.0.1/32", "::1/128"] and c.smtp_url == "smtp://127.0.0.1:8025"
     assert c.allowed_origins == ("https://www.knnadvies.nl", "https://knnadvies.nl")
     assert c.site_url == "https://www.knnadvies.nl"
     defaults = Config.load({})
@@ -198,6 +198,9 @@ def test_the_systemd_unit_is_valid(tmp_path):
     require(analyze, "systemd-analyze (the systemd package)")
     unit = (ROOT / "deploy" / "formservice.service").read_text()
     assert "formservice serve" in unit and "--trust-proxy" in unit
+    settings = dict(line.split("=", 1) for line in unit.splitlines() if "=" in line and not line.startswith("#"))
+    assert settings["UMask"] == "0077" and settings["StateDirectory"] == "formservice"
+    assert int(settings["LimitNOFILE"]) >= 8192
     exe = Path(sys.executable).parent / "formservice"
     good = tmp_path / "formservice.service"
     good.write_text(unit.replace("/srv/knn-site/.venv/bin/formservice", str(exe)))
@@ -216,6 +219,9 @@ def test_the_nginx_example_forwards_what_the_service_expects():
     assert "proxy_set_header X-Forwarded-For $remote_addr;" in conf  # overwritten, never client-supplied
     assert "location /join/" in conf and "proxy_pass http://formservice;" in conf
     assert "client_max_body_size 64k;" in conf
+    for directive in ("client_header_timeout 10s;", "client_body_timeout 10s;", "limit_conn formservice_conn 20;",
+                      "limit_req_status 429;", "limit_conn_status 429;"):
+        assert directive in conf
 
 
 def test_serve_migrates_a_fresh_database_itself(tmp_path, spawn):
