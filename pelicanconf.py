@@ -85,9 +85,9 @@ LANGUAGES_FEED_ATOM = "feeds/atom.xml"  # relative to each language's prefix
 
 # --- plugins ---------------------------------------------------------------------------
 PLUGIN_PATHS = ["plugins"]
-PLUGINS = ["buildcheck", "languages", "publishing", "networks", "pelican.plugins.neighbors"]
+PLUGINS = ["buildcheck", "languages", "publishing", "network_pages", "pelican.plugins.neighbors"]
 
-# networks plugin (plugins/networks): one YAML file per network under PATH/NETWORKS_PATH.
+# network pages plugin (plugins/network_pages; the model is networks/): one YAML file per network under PATH/NETWORKS_PATH.
 NETWORKS_PATH = "networks"  # under PATH
 PUBLISHING_FINGERPRINT = True  # css/main.<hash>.css
 PUBLISHING_SHOW_DRAFTS = True  # drafts are written, with a banner, in development builds

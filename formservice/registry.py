@@ -1,4 +1,4 @@
-"""The networks, read with the site's own loader (plugins/networks, package `networks`).
+"""The networks, read with the site's own loader (the network model, package `networks`).
 
 The form service and the site read the same YAML files with the same code, so a
 network's questions on the form and in the service cannot drift apart. The files are
@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 
 def load(directory):
-    from networks.model import load_networks  # the site's loader (plugins/networks/model.py)
+    from networks.model import load_networks  # the site's loader (networks/model.py)
 
     return {n.slug: n for n in load_networks(Path(directory), list(LANGUAGES))}
 

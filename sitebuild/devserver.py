@@ -6,7 +6,7 @@
   uvicorn: every file with its content type, ``/path/`` answered by its index.html, a
   missing path by the 404 page of its language, the headers of output/_headers (the CSP
   among them) on every answer, and nothing cached by the browser.
-* Watching: content/, theme/, plugins/ and the settings files (watchfiles). Each change
+* Watching: content/, theme/, plugins/, networks/ (the model) and the settings files (watchfiles). Each change
   runs the ordinary build (sitebuild.build.build_site, in fresh Pelican processes, so a
   changed plugin is loaded anew); the new pages are swapped in and the open pages reload
   first, the search index and sitemap follow (finish_build). A failed build leaves the
@@ -51,7 +51,7 @@ PORT, FORMS_PORT, SMTP_PORT = 8000, 8080, 8025
 SCRIPT_PATH, STYLE_PATH, EVENTS_PATH = "/__livereload.js", "/__livereload.css", "/__livereload"
 SCRIPT_TAG = f'<script src="{SCRIPT_PATH}"></script>'.encode()
 SETTINGS_FILES = ("pelicanconf.py", "publishconf.py")
-WATCHED_DIRS = ("content", "theme", "plugins")
+WATCHED_DIRS = ("content", "theme", "plugins", "networks")  # networks/: the network model
 
 # Types Python's table lacks or gets wrong for what output/ holds (Pagefind's index files
 # are binary; without a type Starlette would call them text/plain).
@@ -188,7 +188,7 @@ class Rebuilder:
         with self._lock:
             started = time.monotonic()
             what = ", ".join(sorted({os.path.relpath(p, self.root) for p in changes})[:5])
-            errors = None
+            errors, runs = None, []
             try:
                 # A settings file that does not even load is reported on one line too.
                 read_site_settings(self.settings_file)
@@ -199,8 +199,8 @@ class Rebuilder:
                     reload_changed_modules(changes)
                     # The first build is a whole one; later ones show the pages first and
                     # renew the search index and sitemap right after (finish_build).
-                    build_site(settings_file=self.settings_file, output=self.output, cwd=self.root,
-                               later=not first)
+                    runs = build_site(settings_file=self.settings_file, output=self.output, cwd=self.root,
+                                      later=not first)
                 except BuildFailed as e:
                     errors = one_line_errors(e.errors, self.root)
                 except Exception as e:  # noqa: BLE001 (report, keep serving)
@@ -215,6 +215,9 @@ class Rebuilder:
                     self.last_errors = errors
                 self.changed.notify_all()
             if errors is None:
+                if not runs:
+                    self._say("output/ is up to date" + (f" ({what})" if what else ""))
+                    return True
                 self._say(("built" if first else "rebuilt") + f" in {seconds:.1f} s" + (f" ({what})" if what else ""))
                 if not first:
                     self._finish(started)

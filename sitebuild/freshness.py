@@ -27,7 +27,9 @@ def _fingerprint(settings_file, settings, extra, roots):
     h.update(repr(sorted((extra or {}).items())).encode())
     files = {*Path(settings_file).parent.glob("*.py"), ROOT / "requirements.txt"}
     for root in roots:
-        files.update(p for p in Path(root).rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+        root = Path(root)
+        files.update([root] if root.is_file() else
+                     (p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts))
     for f in sorted(files):
         st = f.stat()
         h.update(f"{f}\0{st.st_size}\0{st.st_mtime_ns}\n".encode())
@@ -35,7 +37,12 @@ def _fingerprint(settings_file, settings, extra, roots):
 
 
 def plugin_dirs(settings_file, settings):
-    return [Path(settings_file).parent / p for p in settings["PLUGIN_PATHS"]]
+    """The code a build runs besides Pelican: the plugins, and the network model and problem
+    type they import (networks/, sitebuild/problem.py)."""
+    import networks
+
+    return [Path(settings_file).parent / p for p in settings["PLUGIN_PATHS"]] + [
+        Path(networks.__file__).parent, Path(__file__).with_name("problem.py")]
 
 
 def _today():

@@ -79,23 +79,18 @@ def test_generator_is_deterministic_and_keeps_linked_posts(tmp_path):
 def test_generator_networks_and_network_links(tmp_path):
     slugs = bench_content.write_networks(tmp_path / "networks", 20)
     assert len(slugs) == 20 and len(list((tmp_path / "networks").glob("*.yaml"))) == 20
-    schema_path = ROOT / "plugins" / "networks" / "network.schema.json"
-    if schema_path.exists():
-        import jsonschema
-        import yaml
+    import jsonschema
+    import yaml
+    from networks.model import SCHEMA_PATH
 
-        schema = json.loads(schema_path.read_text(encoding="utf-8"))
-        validator = jsonschema.Draft202012Validator(schema)
-        for p in (tmp_path / "networks").glob("*.yaml"):
-            errors = list(validator.iter_errors(yaml.safe_load(p.read_text(encoding="utf-8"))))
-            assert not errors, f"{p.name}: {[e.message for e in errors]}"
-    try:
-        from networks.model import load_networks
-    except ImportError:
-        load_networks = None
-    if load_networks is not None:  # the site's own loader: the strictest check
-        loaded = load_networks(tmp_path / "networks", ["nl", "en"])
-        assert sorted(n.slug for n in loaded) == sorted(slugs)
+    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+    for p in (tmp_path / "networks").glob("*.yaml"):
+        errors = list(validator.iter_errors(yaml.safe_load(p.read_text(encoding="utf-8"))))
+        assert not errors, f"{p.name}: {[e.message for e in errors]}"
+    from networks.model import load_networks  # the site's own loader: the strictest check
+
+    loaded = load_networks(tmp_path / "networks", ["nl", "en"])
+    assert sorted(n.slug for n in loaded) == sorted(slugs)
     text = bench_content.post_text(3, "nl", 10, networks=slugs)
     meta, body = header(text)
     assert all(s in slugs for s in meta["networks"].split(", "))

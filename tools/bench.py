@@ -227,14 +227,10 @@ def site_settings(site):
 
 
 def networks_available(site):
-    """(True, why) when the networks plugin is enabled and the site has network files."""
-    plugin = site / "plugins" / "networks"
-    schema = plugin / "network.schema.json"
+    """(True, why) when the network pages plugin is enabled and the site has network files."""
     settings = site_settings(site)
-    if "networks" not in settings.get("PLUGINS", []):
-        return False, "the networks plugin is not in PLUGINS"
-    if not (plugin / "__init__.py").exists() or not schema.exists():
-        return False, "plugins/networks (with network.schema.json) is not there"
+    if "network_pages" not in settings.get("PLUGINS", []):
+        return False, "the network_pages plugin is not in PLUGINS"
     netdir = site / "content" / settings.get("NETWORKS_PATH", "networks")
     if not list(netdir.glob("*.yaml")):
         return False, f"no network files in content/{settings.get('NETWORKS_PATH', 'networks')}/"

@@ -217,7 +217,7 @@ NETWORK_KINDS = ["cooperative", "cluster", "platform", "association", "network"]
 
 
 def network_data(index, count):
-    """One network as a mapping valid against plugins/networks/network.schema.json."""
+    """One network as a mapping valid against networks/network.schema.json."""
     slug = f"netwerk-{index + 1:02d}"
     rng = random.Random(f"network-{index}")
     nl_words = " ".join(_sentence(rng, NL) for _ in range(8))

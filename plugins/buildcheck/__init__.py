@@ -17,7 +17,7 @@ It is the one validation of content, for the build and ``invoke check`` alike:
 * dryrun.py runs the build's Pelican runs with ``BUILDCHECK_DRY_RUN``: they stop there.
 """
 
-from .problem import Problem  # noqa: F401  (imports no Pelican: usable outside a build)
+from sitebuild.problem import Problem  # noqa: F401  (the one shape of a problem; imports no Pelican)
 
 
 def register():

@@ -7,7 +7,7 @@ from pelican.readers import MarkdownReader
 
 
 from . import source
-from .problem import Problem  # noqa: F401  (buildcheck.check.Problem)
+from sitebuild.problem import Problem  # noqa: F401  (buildcheck.check.Problem)
 from .source import (ARTICLE_REQUIRED_KEYS, KNOWN_KEYS, REQUIRED_KEYS, STATUSES,  # noqa: F401
                      did_you_mean)
 

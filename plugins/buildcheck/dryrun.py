@@ -22,7 +22,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from .problem import Problem
+from sitebuild.problem import Problem
 
 PROBLEM_LINE = re.compile(r"^(?P<path>[^\s:][^:]*):(?P<line>\d+):(?P<col>\d+): (?P<field>[^\s:]+): (?P<message>.+)$")
 SUMMARY_LINE = re.compile(r"^buildcheck: \d+ problem\(s\) in the content")

@@ -10,7 +10,7 @@ import os
 import posixpath
 from urllib.parse import unquote, urljoin, urlsplit
 
-from .problem import Problem
+from sitebuild.problem import Problem
 from .source import SITE_LINK
 
 ARTICLE_LISTS = ("articles", "translations", "drafts", "drafts_translations", "hidden_articles",

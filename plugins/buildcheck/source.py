@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from .dates import parse_date
-from .problem import Problem
+from sitebuild.problem import Problem
 
 #: Metadata keys an editor may use in a header.
 KNOWN_KEYS = {

@@ -243,3 +243,14 @@ def test_the_sites_own_networks_load_and_use_only_known_question_types():
         for q in network.join.questions:
             assert q.type in QUESTION_TYPES, (network.slug, q.id, q.type)
             assert q.field_name == f"q_{q.id}"
+
+
+def test_the_form_service_needs_nothing_from_plugins_or_pelican():
+    """The service is deployed without the site's build: importing it (and the network model
+    it reads the YAML files with) loads no Pelican plugin and no Pelican."""
+    code = ("import sys, formservice.app, formservice.cli, formservice.registry, networks.model; "
+            "print(sorted({m.split('.')[0] for m in sys.modules}))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    for package in ("pelican", "buildcheck", "languages", "publishing", "network_pages"):
+        assert f"'{package}'" not in loaded, package
+    assert "'networks'" in loaded

@@ -159,7 +159,7 @@ def test_the_schema_file_is_valid_draft_2020_12_and_ships_with_the_package():
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert SCHEMA_PATH.parent == ROOT / "plugins" / "networks"
+    assert SCHEMA_PATH.parent == ROOT / "networks"
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
     assert 'networks = ["*.json"]' in pyproject
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from networks.plugin import DEFAULTS, URL_DEFAULTS, NetworksSettingsError, validate_settings
+from network_pages.plugin import DEFAULTS, URL_DEFAULTS, NetworksSettingsError, validate_settings
 
 
 def settings(**changes):

@@ -1,4 +1,5 @@
-"""The one shape of a build problem. No Pelican import: the form service uses it too."""
+"""The one shape of a content problem, for the build, `invoke check`, the network model and the
+form service (which reads the network files with the model). Imports nothing."""
 
 from dataclasses import dataclass
 

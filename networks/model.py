@@ -6,7 +6,7 @@ No Pelican import here: the form service imports this module too.
     networks = load_networks(Path("content/networks"), ["nl", "en"])
 
 Every problem of every file is collected before anything is raised: ``NetworkErrors``
-carries them all, each a :class:`buildcheck.Problem` printed as
+carries them all, each a :class:`sitebuild.problem.Problem` printed as
 ``file:line:col: field: message`` (line and column 1-based; the field is a path such as
 ``members[2].url`` or ``name.en``).
 
@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 
-from buildcheck.problem import Problem
+from sitebuild.problem import Problem
 
 __all__ = [
     "QUESTION_FIELD_PREFIX", "SCHEMA_PATH", "Contact", "Join", "Localized", "Member", "Network", "NetworkErrors",

@@ -29,9 +29,9 @@ from pelican import signals
 from pelican.generators import Generator
 
 from buildcheck.check import typogrifier
-from buildcheck.problem import Problem
+from sitebuild.problem import Problem
 
-from .model import NetworkErrors, did_you_mean, is_http_url, load_networks, network_files, shown_path
+from networks.model import NetworkErrors, did_you_mean, is_http_url, load_networks, network_files, shown_path
 
 log = logging.getLogger(__name__)
 
