@@ -39,7 +39,7 @@ def build(c, publish=False, force=False):
     print(f"built into {ROOT / 'output'}")
 
 
-@task(help={"no_forms": "do not start the form service and the mail sink",
+@task(help={"no_forms": "do not start the form service, the mail sink and decap-server (the editor's backend)",
             "port": "the port of the site (default 8000)"})
 def serve(c, no_forms=False, port=8000):
     """Build, serve at http://127.0.0.1:8000 and rebuild on every change, with the form
