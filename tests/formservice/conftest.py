@@ -333,7 +333,7 @@ class ServiceProcess:
                                      stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=self.preexec_fn)
         return self
 
-    def wait_healthy(self, url, timeout=30):
+    def wait_healthy(self, url, timeout=90):  # a busy 2-core machine can take that long to start Python
         deadline = time.monotonic() + timeout
         with httpx.Client(timeout=2) as client:
             while time.monotonic() < deadline:
