@@ -7,8 +7,8 @@
     invoke new-post "Titel"    start a post;  invoke translate <post> --lang en: its translation
     invoke check               the editors' lint (file:line:col: field: message)
 
-The work is done by the packages: sitebuild (build engine, development server), tools
-(editors' tools, benchmark). Each task only calls one of them.
+The work is done by the packages: sitebuild (build engine, development server), bench
+(the benchmark), tools (editors' tools). Each task only calls one of them.
 """
 
 import subprocess
@@ -62,9 +62,9 @@ def test(c, k=None):
 @task(help={"sizes": "comma-separated post counts (default 100,1000,5000)", "quick": "smallest sizes, one repeat"})
 def bench(c, sizes=None, quick=False):
     """Benchmark build speed, the editing loop, page weight, Lighthouse and the form service."""
-    from tools import bench as benchmark
+    from bench.main import main
 
-    sys.exit(benchmark.main(sizes=sizes, quick=quick))
+    sys.exit(main(sizes=sizes, quick=quick))
 
 
 # --- editors' tools: thin wrappers around tools/editor.py ------------------------------------

@@ -1,1 +1,1 @@
-"""Developer and editor tools behind the invoke tasks in tasks.py (benchmark, editors' tools)."""
+"""Developer and editor tools behind the invoke tasks in tasks.py (the editors' tools)."""

@@ -1,4 +1,4 @@
-"""Load generator for the form service: `python -m tools.bench_load '<json spec>'`.
+"""Load generator for the form service: `python -m bench.load '<json spec>'`.
 
 Runs in a process of its own. `concurrency` clients, each with one keep-alive HTTP/1.1
 connection, post valid JSON join requests to a loopback URL until `requests` were sent
@@ -107,7 +107,7 @@ class Connection:
 async def run(spec):
     url = spec["url"]
     if not is_loopback_url(url):
-        raise SystemExit(f"bench_load: refusing a non-loopback target {url!r}")
+        raise SystemExit(f"bench.load: refusing a non-loopback target {url!r}")
     parts = urlsplit(url)
     slugs = spec["slugs"]
     total, concurrency = int(spec["requests"]), int(spec["concurrency"])

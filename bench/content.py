@@ -213,6 +213,7 @@ def write_posts(blog_dir, count, networks=None, keep=()):
 
 
 # --- networks ----------------------------------------------------------------------------
+NETWORK_COUNT = 20  # the networks of a benchmark site, and those the form service is loaded with
 NETWORK_KINDS = ["cooperative", "cluster", "platform", "association", "network"]
 
 
@@ -244,7 +245,7 @@ def network_data(index, count):
     return data
 
 
-def write_networks(networks_dir, count=20):
+def write_networks(networks_dir, count=NETWORK_COUNT):
     """Replace networks_dir's YAML files with `count` generated networks; return their slugs."""
     networks_dir = Path(networks_dir)
     networks_dir.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""One measured build, in a process of its own: `python -m tools.bench_run '<json spec>'`.
+"""One measured build, in a process of its own: `python -m bench.build_run '<json spec>'`.
 
 The benchmark starts this once per build, so that the figures of one build cannot leak
 into the next (ru_maxrss is a high-water mark that never goes down). It prints one JSON
@@ -29,7 +29,6 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
 # A callable in sitebuild.build with one of these names is taken to be the search-index step.
 SEARCH_STEP_NAMES = ("index_for_search", "build_search_index", "search_index", "build_search", "pagefind_index",
                      "index_search", "build_pagefind", "run_pagefind")

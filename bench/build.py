@@ -1,0 +1,276 @@
+"""Sections 1 and 2: build scale and the editing loop.
+
+1. Build scale: synthetic sites of N Dutch posts, each with an English translation
+   (sites.py, content.py), built with the full project (sitebuild.build.build_site: one Pelican
+   process per language, plugins, theme, sitemap, Pagefind) and with plain Pelican
+   (default theme, no plugins). Wall time, pages written, pages/s, peak RSS.
+2. Editing loop: rebuild with nothing changed, and after changing one post, as % of the
+   cold build (Pelican's content cache warm).
+
+Every build runs in a fresh process (build_run.py), so that one build's figures cannot
+leak into the next.
+"""
+
+import json
+import shutil
+import sys
+import time
+
+from bench.content import post_name, slug_for
+from bench.report import Target, fmt, log, median, run_bounded
+from bench.sites import prepare_site
+
+PLAIN_TYPOGRIFY_MAX = 100  # the "plain + typogrify" row only up to this size (time budget)
+BUILD_TARGET_SIZE, BUILD_TARGET_RATIO = 1000, 1.0  # full build: ours / plain Pelican
+EDIT_TARGET_SIZE = 1000  # editing loop, as a share of the cold build of this size:
+EDIT_TARGET_ONE_POST, EDIT_TARGET_NOCHANGE = 0.25, 0.15
+
+PLAIN_SETTINGS = """\
+# Plain Pelican: the default theme, no plugins, the same Markdown (benchmark baseline).
+SITENAME = "Plain"
+SITEURL = ""
+TIMEZONE = "Europe/Amsterdam"
+DEFAULT_LANG = "nl"
+ARTICLE_PATHS = ["blog"]
+PAGE_PATHS = []  # the site's pages use the real theme's templates
+STATIC_PATHS = []
+ARTICLE_TRANSLATION_ID = "translation_key"
+DEFAULT_PAGINATION = 10
+PLUGINS = []
+CACHE_CONTENT = False
+LOAD_CONTENT_CACHE = False
+TYPOGRIFY = {typogrify}
+TYPOGRIFY_OMIT_FILTERS = ["caps"]
+TYPOGRIFY_IGNORE_TAGS = ["pre", "code", "script", "title"]
+"""
+
+
+def run_build(spec, timeout=1800):
+    """One build in a fresh process (build_run.py); its JSON result."""
+    code, out, err = run_bounded([sys.executable, "-m", "bench.build_run", json.dumps(spec)], timeout)
+    if code is None:
+        return {"ok": False, "timeout": True, "error": f"stopped after {timeout:.0f} s (time budget)",
+                "seconds": None}
+    lines = out.strip().splitlines()
+    if code != 0 or not lines:
+        return {"ok": False, "error": (err or out)[-3000:], "seconds": None}
+    return json.loads(lines[-1])
+
+
+def site_spec(site, origin=None):
+    """The project's build of `site`: development settings, or as published at `origin`."""
+    spec = {"kind": "site", "settings": str(site / "pelicanconf.py"), "output": str(site / "output"),
+            "cwd": str(site)}
+    if origin:
+        spec.update(settings=str(site / "publishconf.py"),
+                    env={"SITEURL": origin, "FORM_ENDPOINT": origin + "/join/{slug}"})
+    return spec
+
+
+def cold_site_build(site, timeout=1800, origin=None):
+    shutil.rmtree(site / "cache", ignore_errors=True)
+    # force: a cold build must build even though the output is up to date.
+    return run_build(dict(site_spec(site, origin), force=True), timeout)
+
+
+def plain_build(work, site, typogrify, timeout=1800):
+    settings = work / f"plain-{'typogrify' if typogrify else 'bare'}.py"
+    settings.write_text(PLAIN_SETTINGS.format(typogrify=bool(typogrify)), encoding="utf-8")
+    out = work / "plain-output"
+    shutil.rmtree(out, ignore_errors=True)
+    return run_build({"kind": "plain", "settings": str(settings), "content": str(site / "content"),
+                      "output": str(out), "cwd": str(work)}, timeout)
+
+
+def edit_one_post(site, count, n):
+    """Change the body of one Dutch post; return (its output page, the marker to look for)."""
+    index = (count // 2 + n) % count
+    path = site / "content" / "blog" / post_name(index, "nl")
+    marker = f"bewerking-{n}-{time.time_ns()}"  # one word: typogrify's widont cannot split it
+    path.write_text(path.read_text(encoding="utf-8") + f"\nEen nieuwe alinea: {marker}.\n", encoding="utf-8")
+    return site / "output" / "blog" / slug_for(index, "nl") / "index.html", marker
+
+
+def scale_and_editing(work, sizes, repeats, edit_repeats, budget, report):
+    """Sections 1 and 2: build scale and the editing loop. Returns {size: runs}.
+
+    Per repeat the builds are interleaved (ours, plain, plain + typogrify) so that the
+    machine's noise hits all of them alike. Every build gets at most what is left of the
+    time budget; a build stopped by it, or a repeat that would not fit, is reported.
+    """
+    rows, edit_rows, notes, edit_notes = {}, {}, [], []
+    per_size = {}
+    search_note = None
+    per_post = None  # seconds per post of one repeat (all its builds), from the last one run
+    # Largest first: its single run is the one figure that cannot be had otherwise; the
+    # budget then trims the repeats of the small sizes, which are cheap to leave out.
+    for count in sorted(sizes, reverse=True):
+        site = work / f"site-{count}"
+        t = time.monotonic()
+        info = prepare_site(site, count)
+        log(f"[build] {count} posts x 2 languages generated in {time.monotonic() - t:.1f} s "
+            f"({info['networks_note']}; kept the real posts {', '.join(info['kept_posts']) or '-'})")
+        note = (f"every size: {info['networks_note']}"
+                + (f"; the site's own {len(info['kept_posts']) // 2} post pair(s), which its pages link to, "
+                   "stay beside the synthetic ones" if info["kept_posts"] else ""))
+        if note not in notes:
+            notes.append(note)
+        runs = {"ours": [], "ours, cache warm": [], "plain": [], "plain+typogrify": []}
+        with_typo = count <= PLAIN_TYPOGRIFY_MAX
+        for r in range(repeats.get(count, 1)):
+            estimate = (per_post or 0.07) * count
+            if r > 0 and not budget.allows(estimate):
+                notes.append(f"{count:,} posts: repeats from {r + 1} on skipped: the time budget "
+                             f"({budget.seconds // 60} min) would be exceeded (estimate {estimate:.0f} s)")
+                log(f"[build] {count}: repeat {r + 1} skipped (time budget)")
+                break
+            t = time.monotonic()
+            res = cold_site_build(site, timeout=budget.left())
+            log(f"[build] {count} ours #{r + 1}: {fmt(res.get('seconds'), '.1f')} s, "
+                f"{res.get('pages', '?')} pages" + ("" if res["ok"] else f" NOT FINISHED: {res['error'][:200]}"))
+            if res.get("timeout"):
+                notes.append(f"{count:,} posts: the project build was stopped by the time budget "
+                             f"after {time.monotonic() - t:.0f} s")
+                break
+            if not res["ok"]:
+                report.problem(f"the project build of the {count}-post site failed:\n{res['error'][-2000:]}")
+                break
+            search_note = res.get("search") or search_note
+            runs["ours"].append(res)
+            # The same full build again, with the content cache the cold one filled (a forced
+            # `invoke build`, or CI with its cache restored): Markdown and typogrify are read from it.
+            res = run_build(dict(site_spec(site), force=True), timeout=budget.left())
+            log(f"[build] {count} ours, cache warm #{r + 1}: {fmt(res.get('seconds'), '.1f')} s"
+                + ("" if res["ok"] else f" NOT FINISHED: {res['error'][:200]}"))
+            if res["ok"]:
+                runs["ours, cache warm"].append(res)
+            for name, typo in (("plain", False), ("plain+typogrify", True)):
+                if typo and not with_typo:
+                    continue
+                res = plain_build(work, site, typogrify=typo, timeout=budget.left())
+                log(f"[build] {count} {name} #{r + 1}: {fmt(res.get('seconds'), '.1f')} s")
+                if res["ok"]:
+                    runs[name].append(res)
+                elif res.get("timeout"):
+                    notes.append(f"{count:,} posts: {name} was stopped by the time budget")
+                else:
+                    notes.append(f"{name} failed on {count} posts: {res['error'][-300:]}")
+            per_post = (time.monotonic() - t) / count
+        note = (f"'plain + typogrify' only at {PLAIN_TYPOGRIFY_MAX:,} posts (time budget): it shows "
+                "typogrify's share of a build")
+        if not with_typo and note not in notes:
+            notes.append(note)
+        per_size[count] = runs
+        base = median([x["seconds"] for x in runs["plain"]])
+        rows[count] = []
+        for name, results in runs.items():
+            if not results:
+                continue
+            secs = median([x["seconds"] for x in results])
+            pages = results[-1]["pages"]
+            rss = median([x["rss_kib"] for x in results])
+            largest = median([max(x.get("rss_processes", []) + [x.get("rss_largest_child") or 0]) for x in results])
+            search = median([x.get("search_seconds") for x in results])
+            pel = median([x.get("pelican_seconds") for x in results])
+            rest = secs - pel - (search or 0) if pel is not None else None
+            rows[count].append([f"{count:,}", name, len(results), fmt(secs, ".2f"), fmt(pel, ".2f"),
+                                fmt(rest, ".2f"), fmt(search, ".2f"), f"{pages:,}",
+                         fmt(pages / secs if secs else None, ",.0f"), fmt(rss / 1024 if rss else None, ",.0f"),
+                         fmt(largest / 1024 if largest else None, ",.0f"),
+                         (fmt(secs / base, ".2f") + "×") if base and secs else "–"])
+        # --- editing loop, on the warm cache the last cold build left ---------------------
+        if count in edit_repeats and runs["ours"]:
+            cold = median([x["seconds"] for x in runs["ours"]])
+            nochange, edited, finished, shown = [], [], [], []
+            for n in range(edit_repeats[count]):
+                if not budget.allows(2 * cold):
+                    edit_notes.append(f"{count:,} posts: editing repeat {n + 1} skipped (time budget)")
+                    break
+                res = run_build(site_spec(site), timeout=budget.left())
+                if not res["ok"]:
+                    report.problem(f"the no-change rebuild of the {count}-post site failed: {res['error'][-1500:]}")
+                    break
+                nochange.append(res["seconds"])
+                page, marker = edit_one_post(site, count, n)
+                res = run_build(dict(site_spec(site), later=True), timeout=budget.left())
+                if not res["ok"]:
+                    report.problem(f"the rebuild after an edit ({count} posts) failed: {res['error'][-1500:]}")
+                    break
+                edited.append(res["page_seconds"])
+                finished.append(res["seconds"])
+                shown.append(page.exists() and marker in page.read_text(encoding="utf-8"))
+                log(f"[edit] {count}: no change {nochange[-1]:.2f} s, one post changed: page {edited[-1]:.2f} s, "
+                    f"search index + sitemap {finished[-1]:.2f} s (cold {cold:.2f} s); change visible: {shown[-1]}")
+            if nochange:
+                edit_rows[count] = ([f"{count:,}", fmt(cold, ".2f"), fmt(median(nochange), ".2f"),
+                                  f"{median(nochange) / cold * 100:.0f} %",
+                                  fmt(median(edited), ".2f") if edited else "–",
+                                  f"{median(edited) / cold * 100:.0f} %" if edited else "–",
+                                  fmt(median(finished), ".2f") if finished else "–",
+                                  f"{median(finished) / cold * 100:.0f} %" if finished else "–",
+                                  ("yes" if all(shown) else "NO") if shown else "–", len(nochange)])
+                if shown and not all(shown):
+                    report.problem(f"after changing one post of the {count}-post site, the rebuilt page "
+                                   f"did not show the change")
+                for what, values, limit in (("nothing changed", nochange, EDIT_TARGET_NOCHANGE),
+                                            ("one post changed", edited, EDIT_TARGET_ONE_POST)):
+                    if values and count == EDIT_TARGET_SIZE:
+                        share = median(values) / cold
+                        report.targets.append(Target(
+                            f"editing loop, {what}", f"≤ {limit:.0%} of a cold build ({count:,} posts)",
+                            f"{share:.0%}", share <= limit))
+        shutil.rmtree(work / "plain-output", ignore_errors=True)
+        shutil.rmtree(site, ignore_errors=True)  # the 5,000-post site takes hundreds of MB
+    if search_note:
+        notes.append(f"search index (Pagefind): {search_note}")
+    notes.append("ours, split: 'Pelican runs' = the slower of the two parallel language runs; then Pagefind "
+                 "indexes ('Pagefind s', its own process) while the build driver writes the sitewide files "
+                 "(sitemap.xml parses every page), and the directory is swapped in; 'sitewide files + swap' = "
+                 "the rest of the wall time (setup, cache check, what the sitemap takes beyond Pagefind, swap)")
+    notes.append("peak RSS: ours = the build driver + the larger of (the sum of the two language runs' peaks: "
+                 "they run at the same time) and (the largest later child, i.e. Pagefind); plain = the one "
+                 "Pelican process. 'largest process' = the largest single process (Pagefind, at the larger sizes)")
+    notes.append("ours runs its two language processes in parallel, so it needs both cores while plain "
+                 "Pelican needs one: when other work loads the shared machine, ours loses more, and the "
+                 "ratio grows (compare ratios of runs made under similar load)")
+    notes.append("'ours' is cold: the content cache is deleted first; 'ours, cache warm' is the same forced full "
+                 "build right after, with the content cache that one filled (Markdown and typogrify results per "
+                 "file: what `invoke build --force` or a CI job with its cache restored does); both write every "
+                 "page into a fresh directory and swap it in (as `invoke build` does); pages = HTML files written. "
+                 "Plain Pelican has no content cache (its default)")
+    notes.append("plain = `python -m pelican` with the default theme, no plugins, TYPOGRIFY off, "
+                 "DEFAULT_PAGINATION 10, ARTICLE_TRANSLATION_ID translation_key; one process builds both "
+                 "languages. 'plain + typogrify' = the same with TYPOGRIFY on")
+    report.add("Build scale (medians; ratio = wall time / plain Pelican's, same run)",
+               ["posts (x2 langs)", "build", "runs", "wall s", "Pelican runs s", "sitewide files + swap s",
+                "Pagefind s", "pages", "pages/s", "peak RSS MiB", "largest process MiB", "ratio"],
+               [r for n in sorted(rows) for r in rows[n]], notes)
+    edit_notes.append("no change: `invoke build` finds the output up to date and builds nothing")
+    edit_notes.append("one post changed: as the development server (make serve) rebuilds: every page is written anew into a fresh "
+                      "directory (unchanged posts' Markdown and typogrify from the content cache) and swapped in "
+                      "('page s': the changed page is served from then on, the browser reloads); then the sitemap "
+                      "and the search index are renewed ('+ search index s': the whole build)")
+    report.add("Editing loop (% of the cold build of the same size)",
+               ["posts", "cold s", "no change s", "% cold", "one post changed: page s", "% cold",
+                "+ search index s", "% cold", "page updated", "runs"], [edit_rows[n] for n in sorted(edit_rows)],
+               edit_notes)
+    return per_size
+
+
+def build_targets(per_size):
+    """The full build's targets (ours / plain Pelican), cold and with the cache warm, from the
+    runs scale_and_editing returned."""
+    targets = []
+    for name, label in (("ours", "cold: no content cache"), ("ours, cache warm", "content cache warm")):
+        ratios, met = [], None
+        for count, runs in sorted(per_size.items()):
+            ours = median([x["seconds"] for x in runs[name]])
+            plain = median([x["seconds"] for x in runs["plain"]])
+            if ours and plain:
+                ratios.append(f"{count:,}: {ours / plain:.2f}×")
+                if count == BUILD_TARGET_SIZE:
+                    met = ours / plain <= BUILD_TARGET_RATIO
+        targets.append(Target(f"full build, {label}",
+                              f"ours / plain Pelican ≤ {BUILD_TARGET_RATIO:.1f} at {BUILD_TARGET_SIZE:,} posts",
+                              ", ".join(ratios) or "–", met, informative=bool(ratios)))
+    return targets

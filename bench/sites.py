@@ -1,0 +1,50 @@
+"""The sites the build benchmark builds: copies of the real site whose blog holds N
+synthetic post pairs (content.py writes them) beside generated networks."""
+
+import shutil
+
+from bench.content import NETWORK_COUNT, linked_posts, write_networks, write_posts
+
+
+def site_settings(site):
+    from sitebuild.build import read_site_settings
+
+    return read_site_settings(site / "pelicanconf.py")
+
+
+def networks_available(site):
+    """(True, why) when the network pages plugin is enabled and the site has network files."""
+    settings = site_settings(site)
+    if "network_pages" not in settings.get("PLUGINS", []):
+        return False, "the network_pages plugin is not in PLUGINS"
+    netdir = site / "content" / settings.get("NETWORKS_PATH", "networks")
+    if not list(netdir.glob("*.yaml")):
+        return False, f"no network files in content/{settings.get('NETWORKS_PATH', 'networks')}/"
+    return True, "networks plugin enabled"
+
+
+def prepare_site(dest, count):
+    """A copy of the real site whose blog holds `count` synthetic post pairs."""
+    from tests.support import copy_site
+
+    if dest.exists():
+        shutil.rmtree(dest)
+    copy_site(dest)
+    content = dest / "content"
+    ok, why = networks_available(dest)
+    slugs = None
+    info = {"networks": None, "networks_note": why}
+    if ok:
+        # Added beside the site's own networks (its pages may link to those).
+        gen = content / site_settings(dest).get("NETWORKS_PATH", "networks") / "generated"
+        slugs = write_networks(gen, NETWORK_COUNT)
+        # the loader reads one directory: move them up next to the real ones
+        for p in gen.glob("*.yaml"):
+            p.rename(gen.parent / p.name)
+        gen.rmdir()
+        info["networks"] = len(slugs)
+        info["networks_note"] = f"{len(slugs)} generated networks; each post names 1-2 and links one inline"
+    keep = linked_posts(content, content / "blog")
+    write_posts(content / "blog", count, networks=slugs, keep=keep)
+    info["kept_posts"] = sorted(keep)
+    return info
