@@ -260,11 +260,12 @@ def test_a_clean_site_with_every_accepted_form_builds_and_passes_check(tmp_path)
 def test_mistyped_translation_key_gets_did_you_mean(tmp_path):
     root = planted_site(tmp_path, {})
     english = root / "content" / real("kracht-van-samenwerken", "en")
-    english.write_text(english.read_text(encoding="utf-8").replace("translation_key: kracht-van-samenwerken",
-                                                                   "translation_key: kracht-van-samenwerkn"),
-                       encoding="utf-8")
+    text = english.read_text(encoding="utf-8").replace("translation_key: kracht-van-samenwerken",
+                                                       "translation_key: kracht-van-samenwerkn")
+    english.write_text(text, encoding="utf-8")
+    line = text[:text.index("translation_key:")].count("\n") + 1
     check = invoke(root, "check")
-    assert (f"content/{real('kracht-van-samenwerken', 'en')}:3:18: translation_key: warning: no Dutch version "
+    assert (f"content/{real('kracht-van-samenwerken', 'en')}:{line}:18: translation_key: warning: no Dutch version "
             "has translation_key 'kracht-van-samenwerkn': did you mean 'kracht-van-samenwerken', the "
             f"translation_key of content/{real('kracht-van-samenwerken', 'nl')}?") in check.stdout, check.stdout
 
@@ -299,7 +300,7 @@ def test_deleted_pages_the_site_needs_are_one_line_each(tmp_path):
         text = run.stdout + run.stderr
         assert run.returncode == 1 and "Traceback" not in text, text
         lines = text.splitlines()
-        assert [line for line in lines if re.fullmatch(r"content/\S+/home\.md:1:1: home: there is no home "
+        assert [line for line in lines if re.fullmatch(r"content/\S+/home(\.en)?\.md:1:1: home: there is no home "
                                                        r"page in 'en': add this file .*", line)], text
         assert [line for line in lines if re.fullmatch(r"content/networks/\S+\.yaml:\d+:1: join: the join form "
                                                        r"needs a page with translation_key 'thank-you'.*", line)], text
