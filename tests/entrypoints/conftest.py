@@ -157,6 +157,16 @@ def port_free(port):
         return True
 
 
+def ports_taken(*ports):
+    """'' when every port is free; else what holds them, as `ss` shows the sockets."""
+    busy = [p for p in ports if not port_free(p)]
+    if not busy:
+        return ""
+    sockets = subprocess.run(["ss", "-tanp"], capture_output=True, text=True).stdout.splitlines()
+    held = [line for line in sockets if any(f"127.0.0.1:{p} " in line for p in busy)]
+    return f"ports {busy} are taken:\n" + "\n".join(held)
+
+
 def require_ports_free(*ports):
     busy = [p for p in ports if not port_free(p)]
     if busy:

@@ -19,7 +19,8 @@ from xml.etree import ElementTree
 import pytest
 
 from tests.browser import chromium
-from tests.entrypoints.conftest import (GROUP, Started, cmdline, http_get, port_free, require_ports_free,
+from tests.entrypoints.conftest import (GROUP, Started, cmdline, http_get, ports_taken,
+                                        require_ports_free,
                                         wait_http, wait_until)
 
 pytestmark = [GROUP, pytest.mark.browser]
@@ -244,7 +245,7 @@ def test_ctrl_c_stops_every_process_and_frees_the_ports(serve):
     assert any("smtp-sink" in c for c in running.values()), running
     serve.interrupt()
     wait_until(lambda: serve.proc.poll() is not None and not serve.members(), 30, "every process to end")
-    assert all(port_free(p) for p in (SITE, FORMS, SMTP))
+    assert not ports_taken(SITE, FORMS, SMTP), ports_taken(SITE, FORMS, SMTP)
 
 
 def test_sigterm_to_the_server_stops_every_process_and_frees_the_ports(clean_tree, tmp_path):
@@ -257,7 +258,7 @@ def test_sigterm_to_the_server_stops_every_process_and_frees_the_ports(clean_tre
         assert len(server) == 1, {pid: cmdline(pid) for pid in job.members()}
         os.kill(server[0], signal.SIGTERM)
         wait_until(lambda: job.proc.poll() is not None and not job.members(), 30, "every process to end")
-        assert all(port_free(p) for p in (SITE, FORMS, SMTP))
+        assert not ports_taken(SITE, FORMS, SMTP), ports_taken(SITE, FORMS, SMTP)
         assert "Traceback" not in job.output(), job.output()[-3000:]
     finally:
         job.stop()
@@ -274,5 +275,5 @@ def test_a_second_make_serve_says_the_port_is_taken(clean_tree, tmp_path):
         holder.close()
     assert p.returncode != 0
     assert "port in use" in p.stderr and "8000" in p.stderr, p.stderr
-    assert all(port_free(port) for port in (FORMS, SMTP))
+    assert not ports_taken(FORMS, SMTP), ports_taken(FORMS, SMTP)
 
