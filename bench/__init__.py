@@ -10,6 +10,7 @@
     bench.pages      3. page weight (headless Chromium) and 4. Lighthouse, on the real site
     bench.forms      5. the form service under load, on SQLite and PostgreSQL
     bench.load       the load generator, in a process of its own
+    bench.check      6. the editors' check (`invoke check`) against a cold build, same run
 
 The build itself is sitebuild's (sitebuild.build.build_site); nothing here imports tasks.py.
 """

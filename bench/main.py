@@ -14,7 +14,7 @@ stopped, and either is said in the report.
 
 Sections (what each measures: the docstring of its module):
 1. Build scale and 2. Editing loop (build.py), 3. Page weight and 4. Lighthouse (pages.py),
-5. Form service (forms.py).
+5. Form service (forms.py), 6. Editors' check (check.py).
 
 Return code: 0 when every section ran (targets met or missed are figures, shown as
 met/MISSED); 1 when something is broken: a build failed, a page loaded something from
@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import build, forms, pages
+from bench import build, check, forms, pages
 from bench.report import Budget, Report, fmt, log, machine_info, write_report
 from sitebuild import ROOT
 
@@ -51,9 +51,10 @@ BUDGET_SECONDS = 14 * 60  # builds are skipped (and the skip reported) rather th
 FIXED_SECTIONS = (
     ("page weight and Lighthouse", pages.real_site_pages),
     ("form service benchmark", forms.form_service),
+    ("editors' check benchmark", check.content_check),
 )
 # The tables' order in the report (by the start of their titles): builds first; others last.
-REPORT_ORDER = ("Build scale", "Editing loop", "Page weight", "Lighthouse", "Form service")
+REPORT_ORDER = ("Build scale", "Editing loop", "Editors' check", "Page weight", "Lighthouse", "Form service")
 
 
 def parse_sizes(sizes):

@@ -24,8 +24,9 @@ from urllib.parse import urljoin, urlsplit
 import lxml.html
 import pytest
 
-from tests.support import CHROMIUM, ROOT, free_port, require, require_executable
+from tests.support import CHROMIUM, ROOT, copy_site, free_port, require, require_executable
 import bench.build
+import bench.check
 import bench.build_run
 import bench.content
 import bench.forms
@@ -265,6 +266,19 @@ def test_lighthouse_scores_100_in_accessibility_best_practices_and_seo(tiny_site
     assert not below, f"{pages[which]}: {scores}; failing audits: {failing}"
     audits = lhr["audits"]
     assert audits["unsized-images"]["score"] in (1, None), audits["unsized-images"].get("details")
+
+
+# --- the editors' check --------------------------------------------------------------------
+
+def test_check_benchmark_runs_the_editors_check_and_reports_what_it_finds(tmp_path):
+    site = copy_site(tmp_path / "site")
+    seconds, code, err = bench.check.timed_check(site)
+    assert code == 0 and seconds > 0 and "0 error(s)" in err, err
+    post = site / "content" / "blog" / "kracht-van-samenwerken.nl.md"
+    post.write_text(post.read_text(encoding="utf-8").replace("\nlang: nl\n", "\nlang: nl\nauhtor: X\n", 1),
+                    encoding="utf-8")
+    _, code, err = bench.check.timed_check(site)
+    assert code == 1 and re.search(r"check: [1-9]\d* error\(s\)", err), err
 
 
 # --- small pieces ------------------------------------------------------------------------
