@@ -52,8 +52,9 @@ def serve(c, no_forms=False, port=8000):
 @task(help={"k": "only tests matching this expression (pytest -k)"})
 def test(c, k=None):
     """Run the whole test suite."""
-    # Both cores (CI has two); the tests that start `make serve` share one group (its fixed ports).
-    args = [sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadgroup"]
+    # Both cores (CI has two); by file, so that the tests that start `make serve` (its fixed
+    # ports), all in one file, never run two at once.
+    args = [sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadfile"]
     if k:
         args += ["-k", k]
     sys.exit(subprocess.call(args, cwd=ROOT))

@@ -17,11 +17,11 @@ import json
 import os
 import re
 import subprocess
-import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from sitebuild.build import pelican_command
 from sitebuild.problem import Problem
 
 PROBLEM_LINE = re.compile(r"^(?P<path>[^\s:][^:]*):(?P<line>\d+):(?P<col>\d+): (?P<field>[^\s:]+): (?P<message>.+)$")
@@ -29,10 +29,10 @@ SUMMARY_LINE = re.compile(r"^buildcheck: \d+ problem\(s\) in the content")
 
 
 def pelican_check_command(settings_file, content, output, lang, overrides=None):
-    settings = {"DEFAULT_LANG": lang, "BUILDCHECK_DRY_RUN": True, "CACHE_CONTENT": False,
-                "LOAD_CONTENT_CACHE": False, **(overrides or {})}
-    return [sys.executable, "-m", "pelican", str(content), "-s", str(settings_file), "-o", str(output),
-            "--fatal", "warnings", "-e", *(f"{k}={json.dumps(v)}" for k, v in settings.items())]
+    """The build's own command for `lang` (sitebuild.build), as a dry run without the cache."""
+    settings = {"BUILDCHECK_DRY_RUN": True, "CACHE_CONTENT": False, "LOAD_CONTENT_CACHE": False,
+                **(overrides or {})}
+    return pelican_command(settings_file, content, output, lang, {k: json.dumps(v) for k, v in settings.items()})
 
 
 def check_site(settings_file, content=None, languages=None, overrides=None, cwd=None):

@@ -6,8 +6,11 @@ would hold, plus uncommitted work), never the developer's .venv, output/ or var/
 the copy's files to the tree's (keeping that .venv, whose editable install points at the
 copy) instead of paying for a second set-up.
 
-All entry-point tests share one xdist group: they run one after another on one worker,
-because `make serve` takes the fixed ports the README names (8000, 8080, 8025).
+`invoke test` distributes the tests by file (`--dist loadfile`): the tests of one file run one
+after another on one worker. Every test that starts `make serve`, which takes the fixed ports
+the README names (8000, 8080, 8025, 8081), is in test_make_serve.py; nothing else binds them.
+(Not `--dist loadgroup` with an xdist_group mark: with pytest 9.2 the mark no longer groups,
+pytest-xdist issue #1386, and the tests would start two `make serve` at once.)
 """
 
 import os
@@ -24,7 +27,6 @@ import pytest
 
 from tests.support import IN_CI, ROOT, require_executable
 
-GROUP = pytest.mark.xdist_group("entrypoints")
 KEEP = {".venv", "node_modules"}  # set up by `make` in the copy; everything else is reset
 
 

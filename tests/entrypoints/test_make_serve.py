@@ -5,7 +5,7 @@ without JavaScript); a saved change reloads the open page; a broken file is show
 terminal and the page while the last good site stays served; Ctrl-C or SIGTERM stops every
 process it started and frees the ports.
 
-The tests run in file order on one worker and share the running `make serve`.
+The tests run in file order on one worker (`--dist loadfile`) and share the running `make serve`.
 """
 
 import os
@@ -19,11 +19,11 @@ from xml.etree import ElementTree
 import pytest
 
 from tests.browser import chromium
-from tests.entrypoints.conftest import (GROUP, Started, cmdline, http_get, ports_taken,
+from tests.entrypoints.conftest import (Started, cmdline, http_get, ports_taken,
                                         require_ports_free,
                                         wait_http, wait_until)
 
-pytestmark = [GROUP, pytest.mark.browser]
+pytestmark = [pytest.mark.browser]
 
 SITE, FORMS, SMTP = 8000, 8080, 8025
 BASE = f"http://127.0.0.1:{SITE}"

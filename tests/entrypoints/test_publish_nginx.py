@@ -14,12 +14,11 @@ import httpx
 import pytest
 
 from tests.browser import CHROMIUM_ARGS, chromium
-from tests.entrypoints.conftest import GROUP, Started, clean_env, wait_until
+from tests.entrypoints.conftest import Started, clean_env, wait_until
 from tests.formservice.conftest import SmtpServer
 from tests.nginx import Nginx, localize, self_signed
 from tests.support import IN_CI, ROOT, free_port, require_executable
 
-pytestmark = [GROUP]
 
 SITE_HOST, FORMS_HOST = "www.knnadvies.nl", "forms.knnadvies.nl"
 DEPLOY = sorted((ROOT / "deploy").glob("*.conf"))
