@@ -17,6 +17,7 @@ import sys
 import tempfile
 import threading
 import time
+import uuid
 from email.policy import default as default_policy
 from pathlib import Path
 
@@ -104,16 +105,20 @@ def postgres_server():
 
 @pytest.fixture(scope="session", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request, tmp_path_factory):
-    """A migrated database, one per backend for the whole session."""
+    """A migrated database, one per backend for the whole session.
+
+    pytest may set a parametrized session fixture up again when the files a worker runs
+    alternate between its parameters: each set-up gets a database of its own."""
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('sqlite')}/formservice.sqlite3"
     else:
         server = request.getfixturevalue("postgres_server")
+        name = f"formservice_test_{uuid.uuid4().hex[:12]}"
         admin = make_engine(server.url("postgres")).execution_options(isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
-            conn.execute(text("CREATE DATABASE formservice_test"))
+            conn.execute(text(f"CREATE DATABASE {name}"))
         admin.dispose()
-        url = server.url("formservice_test")
+        url = server.url(name)
     engine = make_engine(url)
     migrate.upgrade(engine)
     engine.dispose()
