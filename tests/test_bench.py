@@ -466,3 +466,46 @@ def test_nginx_block_edits_fail_on_a_changed_deploy_file():
     with pytest.raises(DeployFileChanged):
         without_client_limits(bare)
 
+
+def test_only_one_section_rewrites_its_part_of_the_report_and_keeps_the_rest(tmp_path):
+    from bench.report import Report, Target, merge_report, write_report
+
+    machine = bench.report.machine_info()
+    full = Report()
+    full.add("Build scale (medians)", ["posts"], [["100"]], ["build note"])
+    full.add("Form service (join requests)", ["database"], [["SQLite old"]], ["old note"])
+    full.add("Form service: an old extra table", ["x"], [["gone"]])
+    full.targets += [Target("full build", "≤ 1.0", "1.5×", False),
+                     Target("form service throughput", "≥ 500", "1,241 req/s", True),
+                     Target("form service latency", "≤ 100", "41.7 ms", True),
+                     Target("editing loop", "≤ 15%", "1%", True)]
+    full.problems += ["form service on SQLite: 3 acknowledged requests are not in the database", "a build broke"]
+    out = tmp_path / "BENCHMARKS.md"
+    write_report(out, machine, full, "full run", 60.0)
+
+    part = Report()
+    part.add("Form service (join requests)", ["database"], [["SQLite new"]], ["new note"])
+    part.add("Form service: one against three", ["instances"], [["3"]])
+    part.targets += [Target("form service throughput", "≥ 500", "999 req/s", True),
+                     Target("form service, 1 against 3 instances", "none lost", "lost 0", True)]
+    merge_report(out, machine, part, "`invoke bench --only forms`", 30.0, bench.main.REPORT_ORDER,
+                 ("form service",))
+    merge_report(out, machine, part, "`invoke bench --only forms`", 30.0, bench.main.REPORT_ORDER,
+                 ("form service",))  # twice: the same result, one re-run line
+    text = out.read_text(encoding="utf-8")
+    assert text.count("- re-run alone: `invoke bench --only forms` on ") == 1 and "- run: full run;" in text
+    assert "| 100 |" in text and "build note" in text and "| full build | ≤ 1.0 | 1.5× | **MISSED** |" in text
+    assert "| editing loop | ≤ 15% | 1% | met |" in text and "- a build broke" in text
+    assert "SQLite old" not in text and "old note" not in text and "gone" not in text and "41.7 ms" not in text
+    assert "3 acknowledged requests" not in text
+    assert text.count("| SQLite new |") == 1 and text.count("### Form service: one against three") == 1
+    targets = re.findall(r"^\| ([^|]+) \|", text.split("## Targets", 1)[1].split("##", 1)[0], re.M)
+    assert targets == ["what", "full build", "form service throughput", "form service, 1 against 3 instances",
+                       "editing loop"]
+    titles = re.findall(r"^### (.+)$", text, re.M)
+    assert titles == ["Build scale (medians)", "Form service (join requests)", "Form service: one against three"]
+
+
+def test_only_refuses_an_unknown_section(tmp_path):
+    assert bench.main.main(only="nothing", report_path=tmp_path / "B.md") == 2
+    assert not (tmp_path / "B.md").exists()
