@@ -34,7 +34,7 @@ FORM_LEVELS = (1, 8, 32)
 FORM_REQUESTS = {1: 300, 8: 1500, 32: 3000}  # per level; also bounded by FORM_SECONDS
 FORM_SECONDS = 6
 COMPARE_CLIENTS = 32
-COMPARE_ROUNDS = 2       # limit off/on and one/three instances: alternating rounds, medians
+COMPARE_ROUNDS = 3       # limit off/on and one/three instances: alternating rounds, medians
 # "Limit on": the shared limit counts every request, at a number no client of the benchmark
 # reaches (32 clients, one address each, at most ~100 requests/s each): nothing is refused.
 LIMIT_ON_PER_MINUTE = 1_000_000
@@ -173,6 +173,18 @@ def stored_ids(database_url):
         engine.dispose()
 
 
+def rate_limit_rows(database_url):
+    """Rows in rate_limits: one per client address the shared limit has counted."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT count(*) FROM rate_limits")).scalar_one()
+    finally:
+        engine.dispose()
+
+
 def load_level(url, slugs, concurrency, requests, seconds, ids_file, question=None, **options):
     """One run of the load generator (bench/load.py; options: spread, tag, cafile)."""
     spec = {"url": url, "slugs": slugs, "concurrency": concurrency, "requests": requests,
@@ -246,8 +258,10 @@ def compare_limit(work, label, db_url, netdir, slugs, question, off, n, rounds, 
                 f"CPU {fmt(r['cpu_ms'], '.2f')} ms/req, errors {r['errors']}, lost {r['lost']}")
             return r
 
-        load_level(on[0], slugs, 4, 40, 10, work / "warmup-on.ids", question, spread=True, tag="warmup-on")
+        load_level(on[0], slugs, 4, 40, 10, work / "warmup-on.ids", question, tag="warmup-on")  # from 127.0.0.1
+        before = rate_limit_rows(db_url)
         res = in_turns(("off", "on"), rounds, run)
+        res["on"]["counted"] = rate_limit_rows(db_url) - before
     rows = []
     for name in ("off", "on"):
         r = res[name]
@@ -361,6 +375,8 @@ def form_service(work, quick, report):
                     more, limit_res[label] = compare_limit(work, label, db_url, netdir, slugs, question, (url, pid),
                                                            n_compare, rounds, report)
                     limit_rows += more
+                    limit_notes.append(f"{label}: rate_limits gained {limit_res[label]['on']['counted']} rows "
+                                       "during the rounds (one per client address counted; 'off' writes none)")
                     for name, r in limit_res[label].items():
                         if r["errors"]:
                             limit_notes.append(f"{label}, limit {name}: errors, e.g. {'; '.join(r['samples'])}")
