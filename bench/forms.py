@@ -4,10 +4,11 @@ Accepted req/s, p50/p99 latency, errors and lost requests at 1, 8 and 32 concurr
 clients, on SQLite and on PostgreSQL: `formservice serve` on a loopback port, loaded by
 the load generator (load.py) in a process of its own. Then, at 32 clients, in the same run:
 
-* the shared rate limit on against off, one instance, on each database: two servers on the
+* the shared rate limit on against off, one instance, on each database: servers on the
   same database, one with the limit off, one with it on at a per-minute number no client
-  reaches, loaded in turns (off, on, off, on); the difference is what the limit costs a
-  request (its in-memory check and its upsert into rate_limits in the writer's transaction);
+  reaches, and one with the per-recipient limits off as well, loaded in turns (off, on, both
+  off, off, ...); the differences are what each limit costs a request (the rate limit: its
+  in-memory check and its upsert into rate_limits in the writer's transaction);
 * one instance against three on one PostgreSQL, each behind the shipped nginx block
   (deploy/nginx-formservice.conf, localized: loopback, a throwaway certificate, round-robin
   over the instances), also in turns.
@@ -38,6 +39,10 @@ COMPARE_ROUNDS = 3       # limit off/on and one/three instances: alternating rou
 # "Limit on": the shared limit counts every request, at a number no client of the benchmark
 # reaches (32 clients, one address each, at most ~100 requests/s each): nothing is refused.
 LIMIT_ON_PER_MINUTE = 1_000_000
+# A third server beside them: rate limit off and the per-recipient limits off as well (no
+# window: no look-up of earlier requests and mails per batch, no notification count), to show
+# in the same run what those cost.
+NO_RECIPIENT_LIMITS = {"FORMSERVICE_RECIPIENT_WINDOW_HOURS": "0", "FORMSERVICE_NOTIFICATIONS_PER_HOUR": "0"}
 INSTANCES = 3
 
 
@@ -57,17 +62,20 @@ def formservice_available():
 
 
 @contextlib.contextmanager
-def formservice_server(database_url, networks_dir, log_path, rate_per_minute=0, trust_proxy=False):
+def formservice_server(database_url, networks_dir, log_path, rate_per_minute=0, trust_proxy=False, env_extra=None):
     """`formservice serve` on a free loopback port, no outbox worker; the rate limit off unless
-    rate_per_minute; trust_proxy: X-Forwarded-For from 127.0.0.1 (nginx) is believed."""
+    rate_per_minute; trust_proxy: X-Forwarded-For from 127.0.0.1 (nginx) is believed; env_extra:
+    more FORMSERVICE_* settings."""
     port = free_port()
     env = dict(os.environ,
                FORMSERVICE_DATABASE_URL=database_url,
                FORMSERVICE_NETWORKS_DIR=str(networks_dir),
                FORMSERVICE_ALLOWED_ORIGINS="http://127.0.0.1:8000",
                FORMSERVICE_RATE_PER_MINUTE=str(rate_per_minute))
-    for name in ("FORMSERVICE_SMTP_URL", "FORMSERVICE_TRUST_PROXY", "FORMSERVICE_RATE_BURST"):
+    for name in ("FORMSERVICE_SMTP_URL", "FORMSERVICE_TRUST_PROXY", "FORMSERVICE_RATE_BURST",
+                 "FORMSERVICE_RECIPIENT_WINDOW_HOURS", "FORMSERVICE_NOTIFICATIONS_PER_HOUR"):
         env.pop(name, None)
+    env.update(env_extra or {})
     cmd = [sys.executable, "-m", "formservice.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
            "--no-worker", "--log-level", "warning"] + (["--trust-proxy", "127.0.0.1"] if trust_proxy else [])
     with open(log_path, "w") as logf:
@@ -245,10 +253,15 @@ def in_turns(variants, rounds, run):
 
 
 def compare_limit(work, label, db_url, netdir, slugs, question, off, n, rounds, report):
-    """The shared rate limit off against on (one instance each, same database, in turns): rows."""
-    with formservice_server(db_url, netdir, work / f"formservice-{label}-limit-on.log",
-                            rate_per_minute=LIMIT_ON_PER_MINUTE) as on:
-        servers = {"off": off, "on": on}
+    """The shared rate limit off against on, and both limits off (one instance each, same
+    database, in turns): rows."""
+    names = {"off": "off", "on": f"on ({LIMIT_ON_PER_MINUTE:,}/min)", "bare": "off; per-recipient limits off too"}
+    with contextlib.ExitStack() as stack:
+        on = stack.enter_context(formservice_server(db_url, netdir, work / f"formservice-{label}-limit-on.log",
+                                                    rate_per_minute=LIMIT_ON_PER_MINUTE))
+        bare = stack.enter_context(formservice_server(db_url, netdir, work / f"formservice-{label}-bare.log",
+                                                      env_extra=NO_RECIPIENT_LIMITS))
+        servers = {"off": off, "on": on, "bare": bare}
 
         def run(name, k):
             url, pid = servers[name]
@@ -258,19 +271,21 @@ def compare_limit(work, label, db_url, netdir, slugs, question, off, n, rounds, 
                 f"CPU {fmt(r['cpu_ms'], '.2f')} ms/req, errors {r['errors']}, lost {r['lost']}")
             return r
 
-        load_level(on[0], slugs, 4, 40, 10, work / "warmup-on.ids", question, tag="warmup-on")  # from 127.0.0.1
+        for name in ("on", "bare"):  # from 127.0.0.1, not a client's address
+            load_level(servers[name][0], slugs, 4, 40, 10, work / f"warmup-{name}.ids", question, tag=f"warmup-{name}")
         before = rate_limit_rows(db_url)
-        res = in_turns(("off", "on"), rounds, run)
+        res = in_turns(("off", "on", "bare"), rounds, run)
         res["on"]["counted"] = rate_limit_rows(db_url) - before
     rows = []
-    for name in ("off", "on"):
+    off_res = res["off"]
+    for name in ("off", "on", "bare"):
         r = res[name]
         vs = "–"
-        if name == "on":
-            d_cpu = (r["cpu_ms"] - res["off"]["cpu_ms"]) if None not in (r["cpu_ms"], res["off"]["cpu_ms"]) else None
-            vs = (f"req/s {fmt(ratio(r['rps'], res['off']['rps']), '.2f')}×, p99 "
-                  f"{fmt(ratio(r['p99'], res['off']['p99']), '.2f')}×, CPU {fmt(d_cpu, '+.2f')} ms/req")
-        rows.append([label, name if name == "off" else f"on ({LIMIT_ON_PER_MINUTE:,}/min)", r["rounds"], r["sent"],
+        if name != "off":
+            d_cpu = (r["cpu_ms"] - off_res["cpu_ms"]) if None not in (r["cpu_ms"], off_res["cpu_ms"]) else None
+            vs = (f"req/s {fmt(ratio(r['rps'], off_res['rps']), '.2f')}×, p99 "
+                  f"{fmt(ratio(r['p99'], off_res['p99']), '.2f')}×, CPU {fmt(d_cpu, '+.2f')} ms/req")
+        rows.append([label, names[name], r["rounds"], r["sent"],
                      fmt(r["rps"], ",.0f"), fmt(r["p50"], ".1f"), fmt(r["p99"], ".1f"), r["errors"], r["lost"],
                      fmt(r["cpu_ms"], ".2f"), vs])
         if r["lost"]:
@@ -415,22 +430,24 @@ def form_service(work, quick, report):
                rows, notes)
     limit_notes += [
         f"{COMPARE_CLIENTS} clients, each connecting from a loopback address of its own (127.0.1.1–127.0.1.32: "
-        "separate visitors), one `formservice serve` on each database; two servers on the same database, "
+        "separate visitors), one `formservice serve` per variant, all on the same database: "
         "'off' (FORMSERVICE_RATE_PER_MINUTE=0) and 'on' (FORMSERVICE_RATE_PER_MINUTE="
         f"{LIMIT_ON_PER_MINUTE}, burst 5: the limit counts every request but refuses none; a refused request "
-        "would show as an error), loaded in turns (off, on, off, …), "
+        "would show as an error), and a third with the per-recipient limits off as well "
+        "(FORMSERVICE_RECIPIENT_WINDOW_HOURS=0, FORMSERVICE_NOTIFICATIONS_PER_HOUR=0: no look-up of the "
+        "window's earlier requests and mails, no notification count), loaded in turns (off, on, both off, off, …), "
         f"{rounds} round(s) of {n_compare:,} requests (at most {FORM_SECONDS} s) each; medians of the rounds, "
         "sums of sent/errors/lost",
         "what 'on' adds per request: the in-memory token bucket before the body is read, and in the writer's "
         "transaction one atomic upsert (INSERT … ON CONFLICT DO UPDATE … RETURNING) of the client's row in "
         "rate_limits (key: keyed hash of the client address; 32 rows here); the per-recipient limits run in "
-        "both ('off' switches off only the rate limit)",
+        "'off' and 'on' ('off' switches off only the rate limit)",
         "'vs off' = on / off of the same run: req/s and p99 as ratios, and the difference in the service's "
         "CPU ms per request (the cost of the shared limit per request)",
         "the machine's load average: under the first form service table",
     ]
     report.add(f"Form service: shared rate limit off and on ({COMPARE_CLIENTS} clients, one instance)",
-               ["database", "rate limit", "rounds", "sent", "req/s", "p50 ms", "p99 ms", "errors", "lost",
+               ["database", "rate limit (shared)", "rounds", "sent", "req/s", "p50 ms", "p99 ms", "errors", "lost",
                 "server CPU ms/req", "vs off"], limit_rows, limit_notes)
     if "PostgreSQL" in [d for d, _ in databases]:
         instance_notes += [
@@ -460,7 +477,12 @@ def form_service(work, quick, report):
                                      f"{fmt(p99, '.1f')} ms", p99 is not None and p99 <= FORM_TARGET_P99_MS))
         report.targets.append(Target("form service durability", "0 acknowledged requests lost", str(lost), lost == 0))
     for label, res in limit_res.items():
-        off, on = res["off"], res["on"]
+        off, on, bare = res["off"], res["on"], res["bare"]
+        d_bare = off["cpu_ms"] - bare["cpu_ms"] if None not in (bare["cpu_ms"], off["cpu_ms"]) else None
+        report.targets.append(Target(f"form service per-recipient limits, {label}",
+                                     f"cost per request (with − without, {COMPARE_CLIENTS} clients, same run)",
+                                     f"{fmt(d_bare, '+.2f')} ms CPU/req; req/s "
+                                     f"{fmt(ratio(off['rps'], bare['rps']), '.2f')}×", None, informative=True))
         d_cpu = on["cpu_ms"] - off["cpu_ms"] if None not in (on["cpu_ms"], off["cpu_ms"]) else None
         report.targets.append(Target(f"form service shared rate limit, {label}",
                                      f"cost per request (on − off, {COMPARE_CLIENTS} clients, same run)",
