@@ -235,7 +235,17 @@ def combine(runs):
     return {"rounds": len(runs), "sent": sum(r["sent"] for r in runs), "errors": sum(r["errors"] for r in runs),
             "lost": sum(r["lost"] for r in runs),
             **{k: median([r.get(k) for r in runs]) for k in ("rps", "p50", "p99", "cpu_ms", "nginx_cpu_ms")},
+            "cpu_range": (min(r["cpu_ms"] for r in runs), max(r["cpu_ms"] for r in runs))
+            if runs and None not in [r["cpu_ms"] for r in runs] else None,
+            "rps_range": (min(r["rps"] for r in runs), max(r["rps"] for r in runs)) if runs else None,
             "samples": [x for r in runs for x in r["samples"]][:2]}
+
+
+def with_range(value, span, spec):
+    """'2.30 (2.15–2.61)': the median and the rounds' lowest and highest."""
+    if value is None or span is None or span[0] == span[1]:
+        return fmt(value, spec)
+    return f"{fmt(value, spec)} ({fmt(span[0], spec)}–{fmt(span[1], spec)})"
 
 
 def ratio(a, b):
@@ -286,8 +296,8 @@ def compare_limit(work, label, db_url, netdir, slugs, question, off, n, rounds, 
             vs = (f"req/s {fmt(ratio(r['rps'], off_res['rps']), '.2f')}×, p99 "
                   f"{fmt(ratio(r['p99'], off_res['p99']), '.2f')}×, CPU {fmt(d_cpu, '+.2f')} ms/req")
         rows.append([label, names[name], r["rounds"], r["sent"],
-                     fmt(r["rps"], ",.0f"), fmt(r["p50"], ".1f"), fmt(r["p99"], ".1f"), r["errors"], r["lost"],
-                     fmt(r["cpu_ms"], ".2f"), vs])
+                     with_range(r["rps"], r["rps_range"], ",.0f"), fmt(r["p50"], ".1f"), fmt(r["p99"], ".1f"),
+                     r["errors"], r["lost"], with_range(r["cpu_ms"], r["cpu_range"], ".2f"), vs])
         if r["lost"]:
             report.problem(f"form service on {label}, limit {name}: {r['lost']} acknowledged requests are not stored")
     return rows, res
@@ -322,8 +332,9 @@ def compare_instances(work, db_url, netdir, slugs, question, n, rounds, report):
         res = in_turns(tuple(fronts), rounds, run)
     rows = []
     for count, r in res.items():
-        rows.append(["PostgreSQL", count, r["rounds"], r["sent"], fmt(r["rps"], ",.0f"), fmt(r["p50"], ".1f"),
-                     fmt(r["p99"], ".1f"), r["errors"], r["lost"], fmt(r["cpu_ms"], ".2f"),
+        rows.append(["PostgreSQL", count, r["rounds"], r["sent"], with_range(r["rps"], r["rps_range"], ",.0f"),
+                     fmt(r["p50"], ".1f"), fmt(r["p99"], ".1f"), r["errors"], r["lost"],
+                     with_range(r["cpu_ms"], r["cpu_range"], ".2f"),
                      fmt(r["nginx_cpu_ms"], ".2f"),
                      "1.00×" if count == 1 else f"{fmt(ratio(r['rps'], res[1]['rps']), '.2f')}×"])
         if r["lost"]:
@@ -442,8 +453,9 @@ def form_service(work, quick, report):
         "transaction one atomic upsert (INSERT … ON CONFLICT DO UPDATE … RETURNING) of the client's row in "
         "rate_limits (key: keyed hash of the client address; 32 rows here); the per-recipient limits run in "
         "'off' and 'on' ('off' switches off only the rate limit)",
-        "'vs off' = on / off of the same run: req/s and p99 as ratios, and the difference in the service's "
-        "CPU ms per request (the cost of the shared limit per request)",
+        "'vs off' = the variant / 'off' of the same run: req/s and p99 as ratios, and the difference in the "
+        "service's CPU ms per request (the cost of the shared limit per request; a difference smaller than the "
+        "rounds' spread, in brackets: lowest–highest, is not a measured cost)",
         "the machine's load average: under the first form service table",
     ]
     report.add(f"Form service: shared rate limit off and on ({COMPARE_CLIENTS} clients, one instance)",

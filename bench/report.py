@@ -241,7 +241,7 @@ def merge_report(path, machine, report, args, elapsed, order, target_prefixes):
         body.pop()
     if problems:
         body += ["", "## Problems", ""] + problems
-    note = (f"- re-run alone: {args} on {machine['date']} ({machine['cores']} cores), took {elapsed / 60:.1f} min: "
+    note = (f"- re-run alone: {args} on {machine['date']} ({machine['cpu']}, {machine['cores']} cores), took {elapsed / 60:.1f} min: "
             "its tables, targets and problems below are from that run, the rest from the run above")
     marker = f"- re-run alone: {args} on "
     before = [line for line in before if not line.startswith(marker)]
