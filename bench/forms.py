@@ -39,9 +39,11 @@ COMPARE_ROUNDS = 3       # limit off/on and one/three instances: alternating rou
 # "Limit on": the shared limit counts every request, at a number no client of the benchmark
 # reaches (32 clients, one address each, at most ~100 requests/s each): nothing is refused.
 LIMIT_ON_PER_MINUTE = 1_000_000
-# A third server beside them: rate limit off and the per-recipient limits off as well (no
-# window: no look-up of earlier requests and mails per batch, no notification count), to show
-# in the same run what those cost.
+# Two more servers beside them, to show in the same run what the per-recipient limits cost:
+# rate limit off and the coordinator's digest off (a notification per request, however many);
+# and rate limit off with all per-recipient limits off (no window: no look-up of earlier
+# requests and mails per batch, no notification count).
+NO_DIGEST = {"FORMSERVICE_NOTIFICATIONS_PER_HOUR": "0"}
 NO_RECIPIENT_LIMITS = {"FORMSERVICE_RECIPIENT_WINDOW_HOURS": "0", "FORMSERVICE_NOTIFICATIONS_PER_HOUR": "0"}
 INSTANCES = 3
 
@@ -265,13 +267,16 @@ def in_turns(variants, rounds, run):
 def compare_limit(work, label, db_url, netdir, slugs, question, off, n, rounds, report):
     """The shared rate limit off against on, and both limits off (one instance each, same
     database, in turns): rows."""
-    names = {"off": "off", "on": f"on ({LIMIT_ON_PER_MINUTE:,}/min)", "bare": "off; per-recipient limits off too"}
+    names = {"off": "off", "on": f"on ({LIMIT_ON_PER_MINUTE:,}/min)", "nodigest": "off; coordinator digest off",
+             "bare": "off; all per-recipient limits off"}
     with contextlib.ExitStack() as stack:
         on = stack.enter_context(formservice_server(db_url, netdir, work / f"formservice-{label}-limit-on.log",
                                                     rate_per_minute=LIMIT_ON_PER_MINUTE))
+        nodigest = stack.enter_context(formservice_server(db_url, netdir, work / f"formservice-{label}-nodigest.log",
+                                                          env_extra=NO_DIGEST))
         bare = stack.enter_context(formservice_server(db_url, netdir, work / f"formservice-{label}-bare.log",
                                                       env_extra=NO_RECIPIENT_LIMITS))
-        servers = {"off": off, "on": on, "bare": bare}
+        servers = {"off": off, "on": on, "nodigest": nodigest, "bare": bare}
 
         def run(name, k):
             url, pid = servers[name]
@@ -281,14 +286,14 @@ def compare_limit(work, label, db_url, netdir, slugs, question, off, n, rounds, 
                 f"CPU {fmt(r['cpu_ms'], '.2f')} ms/req, errors {r['errors']}, lost {r['lost']}")
             return r
 
-        for name in ("on", "bare"):  # from 127.0.0.1, not a client's address
+        for name in ("on", "nodigest", "bare"):  # from 127.0.0.1, not a client's address
             load_level(servers[name][0], slugs, 4, 40, 10, work / f"warmup-{name}.ids", question, tag=f"warmup-{name}")
         before = rate_limit_rows(db_url)
-        res = in_turns(("off", "on", "bare"), rounds, run)
+        res = in_turns(tuple(names), rounds, run)
         res["on"]["counted"] = rate_limit_rows(db_url) - before
     rows = []
     off_res = res["off"]
-    for name in ("off", "on", "bare"):
+    for name in names:
         r = res[name]
         vs = "–"
         if name != "off":
@@ -444,15 +449,20 @@ def form_service(work, quick, report):
         "separate visitors), one `formservice serve` per variant, all on the same database: "
         "'off' (FORMSERVICE_RATE_PER_MINUTE=0) and 'on' (FORMSERVICE_RATE_PER_MINUTE="
         f"{LIMIT_ON_PER_MINUTE}, burst 5: the limit counts every request but refuses none; a refused request "
-        "would show as an error), and a third with the per-recipient limits off as well "
-        "(FORMSERVICE_RECIPIENT_WINDOW_HOURS=0, FORMSERVICE_NOTIFICATIONS_PER_HOUR=0: no look-up of the "
-        "window's earlier requests and mails, no notification count), loaded in turns (off, on, both off, off, …), "
+        "would show as an error), a third with the coordinator's digest off as well "
+        "(FORMSERVICE_NOTIFICATIONS_PER_HOUR=0: one notification per request) and a fourth with all "
+        "per-recipient limits off (and FORMSERVICE_RECIPIENT_WINDOW_HOURS=0: no look-up of the window's earlier "
+        "requests and mails, no notification count), loaded in turns (off, on, digest off, all off, off, …), "
         f"{rounds} round(s) of {n_compare:,} requests (at most {FORM_SECONDS} s) each; medians of the rounds, "
         "sums of sent/errors/lost",
         "what 'on' adds per request: the in-memory token bucket before the body is read, and in the writer's "
         "transaction one atomic upsert (INSERT … ON CONFLICT DO UPDATE … RETURNING) of the client's row in "
         "rate_limits (key: keyed hash of the client address; 32 rows here); the per-recipient limits run in "
         "'off' and 'on' ('off' switches off only the rate limit)",
+        "the digest: past 10 notifications an hour for a network (FORMSERVICE_NOTIFICATIONS_PER_HOUR), each "
+        "further request is added to that network's digest row instead of a mail of its own; at this load "
+        "(hundreds of requests a second over 20 networks: a flood) every network is past it within its first "
+        "second, so nearly every request of 'off' and 'on' rewrites a digest row (up to 32 KiB)",
         "'vs off' = the variant / 'off' of the same run: req/s and p99 as ratios, and the difference in the "
         "service's CPU ms per request (the cost of the shared limit per request; a difference smaller than the "
         "rounds' spread, in brackets: lowest–highest, is not a measured cost)",
@@ -489,12 +499,19 @@ def form_service(work, quick, report):
                                      f"{fmt(p99, '.1f')} ms", p99 is not None and p99 <= FORM_TARGET_P99_MS))
         report.targets.append(Target("form service durability", "0 acknowledged requests lost", str(lost), lost == 0))
     for label, res in limit_res.items():
-        off, on, bare = res["off"], res["on"], res["bare"]
-        d_bare = off["cpu_ms"] - bare["cpu_ms"] if None not in (bare["cpu_ms"], off["cpu_ms"]) else None
-        report.targets.append(Target(f"form service per-recipient limits, {label}",
-                                     f"cost per request (with − without, {COMPARE_CLIENTS} clients, same run)",
-                                     f"{fmt(d_bare, '+.2f')} ms CPU/req; req/s "
-                                     f"{fmt(ratio(off['rps'], bare['rps']), '.2f')}×", None, informative=True))
+        off, on, nodigest, bare = res["off"], res["on"], res["nodigest"], res["bare"]
+
+        def cost(a, b):
+            return a["cpu_ms"] - b["cpu_ms"] if None not in (a["cpu_ms"], b["cpu_ms"]) else None
+
+        report.targets.append(Target(f"form service coordinator digest, {label}",
+                                     f"cost per request under a flood (with − without, {COMPARE_CLIENTS} clients, "
+                                     "same run)", f"{fmt(cost(off, nodigest), '+.2f')} ms CPU/req; req/s "
+                                     f"{fmt(ratio(off['rps'], nodigest['rps']), '.2f')}×", None, informative=True))
+        report.targets.append(Target(f"form service per-recipient window, {label}",
+                                     f"cost per request (digest off: with − without, {COMPARE_CLIENTS} clients, "
+                                     "same run)", f"{fmt(cost(nodigest, bare), '+.2f')} ms CPU/req; req/s "
+                                     f"{fmt(ratio(nodigest['rps'], bare['rps']), '.2f')}×", None, informative=True))
         d_cpu = on["cpu_ms"] - off["cpu_ms"] if None not in (on["cpu_ms"], off["cpu_ms"]) else None
         report.targets.append(Target(f"form service shared rate limit, {label}",
                                      f"cost per request (on − off, {COMPARE_CLIENTS} clients, same run)",
