@@ -60,12 +60,13 @@ def test(c, k=None):
     sys.exit(subprocess.call(args, cwd=ROOT))
 
 
-@task(help={"sizes": "comma-separated post counts (default 100,1000,5000)", "quick": "smallest sizes, one repeat"})
-def bench(c, sizes=None, quick=False):
+@task(help={"sizes": "comma-separated post counts (default 100,1000,5000)", "quick": "smallest sizes, one repeat",
+            "only": "one section alone (forms, pages or check): rewrites only its part of BENCHMARKS.md"})
+def bench(c, sizes=None, quick=False, only=None):
     """Benchmark build speed, the editing loop, page weight, Lighthouse and the form service."""
     from bench.main import main
 
-    sys.exit(main(sizes=sizes, quick=quick))
+    sys.exit(main(sizes=sizes, quick=quick, only=only))
 
 
 # --- editors' tools: thin wrappers around tools/editor.py ------------------------------------

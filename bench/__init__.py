@@ -8,7 +8,8 @@
     bench.sites      the sites built: copies of the real site with N synthetic post pairs
     bench.content    the synthetic content: N Dutch posts with English translations, networks
     bench.pages      3. page weight (headless Chromium) and 4. Lighthouse, on the real site
-    bench.forms      5. the form service under load, on SQLite and PostgreSQL
+    bench.forms      5. the form service under load, on SQLite and PostgreSQL; the shared rate
+                     limit on against off; one instance against three behind nginx
     bench.load       the load generator, in a process of its own
     bench.check      6. the editors' check (`invoke check`) against a cold build, same run
 

@@ -11,12 +11,20 @@ The client is a minimal HTTP/1.1 client on asyncio streams, not httpx: measured 
 spends, so the load generator, not the service, would have set the ceiling.
 
 spec: {"url": "http://127.0.0.1:PORT", "slugs": [...], "concurrency": 8, "requests": 1000,
-       "seconds": 10, "ids_file": "...", "question": {"id": ..., "value": ...} | null}
+       "seconds": 10, "ids_file": "...", "question": {"id": ..., "value": ...} | null,
+       optional: "spread": true   each client connects from a loopback address of its own
+                                  (client_address(i): 127.0.1.1, 127.0.1.2, ...), as separate
+                                  visitors do, so a per-address limit counts one bucket per client;
+                 "tag": "r2"      in every e-mail address (deelnemer<n>.r2@example.org), so a
+                                  second run against the same database sends new people, not
+                                  repeats (which the service stores by replacing the first);
+                 "cafile": "..."  an https:// URL (nginx in front), its self-signed certificate}
 """
 
 import asyncio
 import ipaddress
 import json
+import ssl
 import sys
 import time
 from urllib.parse import urlsplit
@@ -32,10 +40,18 @@ def is_loopback_url(url):
         return False
 
 
-def payload(n, lang="nl", question=None):
+def client_address(i):
+    """The loopback address client i connects from with "spread": 127.0.1.1 for the first, then
+    up the 127.0.0.0/8 block (Linux answers on all of it), never 127.0.0.1 itself."""
+    if not 0 <= i < 250 * 250:
+        raise ValueError(f"client number out of range: {i}")
+    return f"127.0.{1 + i // 250}.{1 + i % 250}"
+
+
+def payload(n, lang="nl", question=None, tag=""):
     body = {
         "name": f"Benchmark Deelnemer {n}",
-        "email": f"deelnemer{n}@example.org",
+        "email": f"deelnemer{n}{'.' + tag if tag else ''}@example.org",
         "organisation": f"Bedrijf {n % 97} B.V.",
         "message": "Wij willen graag aansluiten bij dit netwerk.\nMet vriendelijke groet.",
         "consent": True,
@@ -49,8 +65,9 @@ def payload(n, lang="nl", question=None):
 class Connection:
     """One keep-alive HTTP/1.1 connection."""
 
-    def __init__(self, host, port):
+    def __init__(self, host, port, local_address=None, tls=None):
         self.host, self.port = host, port
+        self.local_address, self.tls = local_address, tls
         self.reader = self.writer = None
 
     async def close(self):
@@ -65,7 +82,9 @@ class Connection:
     async def post_json(self, path, data):
         """(status, body bytes)."""
         if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+            self.reader, self.writer = await asyncio.open_connection(
+                self.host, self.port, ssl=self.tls, server_hostname=self.host if self.tls else None,
+                local_addr=(self.local_address, 0) if self.local_address else None)
         body = json.dumps(data).encode()
         head = (f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
                 f"Content-Type: application/json\r\nAccept: application/json\r\n"
@@ -109,21 +128,27 @@ async def run(spec):
     if not is_loopback_url(url):
         raise SystemExit(f"bench.load: refusing a non-loopback target {url!r}")
     parts = urlsplit(url)
+    tls = None
+    if parts.scheme == "https":
+        tls = ssl.create_default_context(cafile=spec.get("cafile"))
+        tls.check_hostname = False  # a throwaway certificate for another name, on loopback
     slugs = spec["slugs"]
+    tag = spec.get("tag") or ""
     total, concurrency = int(spec["requests"]), int(spec["concurrency"])
     deadline = time.monotonic() + float(spec["seconds"])
     counter = iter(range(total))
     latencies, ids, statuses, samples = [], [], {}, []
     transport_errors = 0
 
-    async def worker():
+    async def worker(i):
         nonlocal transport_errors
-        conn = Connection(parts.hostname, parts.port or 80)
+        conn = Connection(parts.hostname, parts.port or (443 if tls else 80),
+                          client_address(i) if spec.get("spread") else None, tls)
         try:
             for n in counter:
                 if time.monotonic() > deadline:
                     return
-                body = payload(n, "nl" if n % 2 else "en", spec.get("question"))
+                body = payload(n, "nl" if n % 2 else "en", spec.get("question"), tag)
                 t = time.perf_counter()
                 try:
                     status, content = await asyncio.wait_for(conn.post_json(f"/join/{slugs[n % len(slugs)]}", body), 30)
@@ -145,7 +170,7 @@ async def run(spec):
             await conn.close()
 
     start = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    await asyncio.gather(*(worker(i) for i in range(concurrency)))
     wall = time.perf_counter() - start
     with open(spec["ids_file"], "w", encoding="utf-8") as f:
         f.write("".join(i + "\n" for i in ids))

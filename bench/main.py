@@ -4,6 +4,8 @@ BENCHMARKS.md.
     invoke bench                  sizes 100, 1,000 and 5,000 posts; writes BENCHMARKS.md
     invoke bench --quick          100 posts, one repeat, no Lighthouse (a smoke test)
     invoke bench --sizes 100,1000 only these sizes (report in test-artifacts/)
+    invoke bench --only forms     only this section (forms, pages or check; no builds): its tables
+                                  and targets replace theirs in BENCHMARKS.md, the rest is kept
 
 The machine is shared and noisy, so build figures are given as RATIOS against a plain
 Pelican baseline measured in the same run, interleaved with ours (ours, plain, plain +
@@ -29,7 +31,7 @@ import time
 from pathlib import Path
 
 from bench import build, check, forms, pages
-from bench.report import Budget, Report, fmt, log, machine_info, write_report
+from bench.report import Budget, Report, fmt, log, machine_info, merge_report, write_report
 from sitebuild import ROOT
 
 REPORT = ROOT / "BENCHMARKS.md"
@@ -55,6 +57,13 @@ FIXED_SECTIONS = (
 )
 # The tables' order in the report (by the start of their titles): builds first; others last.
 REPORT_ORDER = ("Build scale", "Editing loop", "Editors' check", "Page weight", "Lighthouse", "Form service")
+# `--only NAME`: a fixed section alone, and the start of the names of its targets and problems
+# (what it replaces in an existing report; its tables are found by REPORT_ORDER).
+ONLY = {
+    "pages": (FIXED_SECTIONS[0], ("page weight", "no third-party requests", "Lighthouse")),
+    "forms": (FIXED_SECTIONS[1], ("form service",)),
+    "check": (FIXED_SECTIONS[2], ("editors' check",)),
+}
 
 
 def parse_sizes(sizes):
@@ -65,8 +74,10 @@ def parse_sizes(sizes):
     return [int(s) for s in sizes]
 
 
-def main(sizes=None, quick=False, report_path=None, work=None):
+def main(sizes=None, quick=False, report_path=None, work=None, only=None):
     """Run the benchmark; return the process exit code (see the module docstring)."""
+    if only is not None:
+        return main_only(only, quick, report_path, work)
     t0 = time.monotonic()
     chosen = parse_sizes(sizes)
     full = chosen is None and not quick
@@ -105,6 +116,44 @@ def main(sizes=None, quick=False, report_path=None, work=None):
     for t in report.targets:
         log(f"  {t.name}: {t.measured} (target: {t.target}) -> {t.verdict()}")
     log(f"\nbenchmark took {elapsed / 60:.1f} min; report written to {report_path}")
+    if report.problems:
+        log(f"{len(report.problems)} problem(s): see above and the report")
+        return 1
+    return 0
+
+
+def main_only(only, quick=False, report_path=None, work=None):
+    """One fixed section alone (`invoke bench --only forms`): its tables, targets and problems
+    replace theirs in the report (BENCHMARKS.md; with --quick the partial report), the rest is kept."""
+    if only not in ONLY:
+        log(f"--only: one of {', '.join(ONLY)}, not {only!r}")
+        return 2
+    (name, section), target_prefixes = ONLY[only]
+    t0 = time.monotonic()
+    if report_path is None:
+        report_path = PARTIAL_REPORT if quick else REPORT
+    args = f"`invoke bench --only {only}{' --quick' if quick else ''}`"
+    machine = machine_info()
+    log(f"benchmark, {name} only on {machine['cpu']}, {machine['cores']} cores; Python {machine['python']}")
+    report = Report()
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    own_work = work is None
+    work = Path(work or tempfile.mkdtemp(prefix="knn-bench-"))
+    try:
+        try:
+            section(work, quick, report)
+        except Exception as e:  # noqa: BLE001
+            report.problem(f"{name}: {type(e).__name__}: {e}")
+    finally:
+        if own_work:
+            shutil.rmtree(work, ignore_errors=True)
+    elapsed = time.monotonic() - t0
+    merge_report(report_path, machine, report, args, elapsed, REPORT_ORDER, target_prefixes + (name,))
+    log("\n== Targets ==")
+    for t in report.targets:
+        log(f"  {t.name}: {t.measured} (target: {t.target}) -> {t.verdict()}")
+    log(f"\n{name} took {elapsed / 60:.1f} min; its part of {report_path} rewritten")
     if report.problems:
         log(f"{len(report.problems)} problem(s): see above and the report")
         return 1

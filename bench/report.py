@@ -8,6 +8,7 @@ import contextlib
 import json
 import os
 import platform
+import re
 import socket
 import statistics
 import subprocess
@@ -176,11 +177,77 @@ def write_report(path, machine, report, args, elapsed):
         "| what | target | measured | |",
         "|---|---|---|---|",
     ]
-    for t in report.targets:
-        verdict = t.verdict() if t.met is None else ("met" if t.met else "**MISSED**")
-        lines.append(f"| {t.name} | {t.target} | {t.measured} | {verdict} |")
+    lines += [target_row(t) for t in report.targets]
     if report.problems:
         lines += ["", "## Problems", ""] + [f"- {p}" for p in report.problems]
     lines += ["", "## Figures"] + report.sections + [""]
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     Path(path).write_text("\n".join(lines), encoding="utf-8")
+
+
+def target_row(t):
+    verdict = t.verdict() if t.met is None else ("met" if t.met else "**MISSED**")
+    return f"| {t.name} | {t.target} | {t.measured} | {verdict} |"
+
+
+def _section_key(md, order):
+    title = md.lstrip("\n# ")
+    return next((i for i, o in enumerate(order) if title.startswith(o)), len(order))
+
+
+def merge_report(path, machine, report, args, elapsed, order, target_prefixes):
+    """Rewrite only some sections of an existing report (`invoke bench --only ...`), keep the rest.
+
+    Replaced: the tables whose titles start like one of `report`'s (by `order`: the start of
+    each title, e.g. "Form service"), the target rows and problems whose text starts with one of
+    `target_prefixes`; added: a line saying when this part was re-run. Everything else (the full
+    run's date and machine, its other tables and targets) stays as it was. Without an existing
+    report, a new one with only these sections is written.
+    """
+    path = Path(path)
+    if not path.exists():
+        write_report(path, machine, report, args, elapsed)
+        return
+    text = path.read_text(encoding="utf-8")
+    head, sep, figures = text.partition("\n## Figures\n")
+    if not sep or "\n## Targets\n" not in head:
+        raise ValueError(f"{path}: no '## Targets' and '## Figures': not a report written by the benchmark")
+    replaced = {_section_key(md, order) for md in report.sections} - {len(order)}
+    new_titles = {md.lstrip("\n# ").split("\n", 1)[0] for md in report.sections}
+    kept = [p.strip() for p in re.split(r"(?m)^(?=### )", figures)[1:]
+            if _section_key(p, order) not in replaced and p.split("\n", 1)[0][4:] not in new_titles]
+    sections = sorted(kept + [md.strip() for md in report.sections], key=lambda md: _section_key(md, order))
+
+    def ours(line):
+        cell = line[2:] if line.startswith("| ") else line[2:] if line.startswith("- ") else None
+        return cell is not None and any(cell.startswith(p) for p in target_prefixes)
+
+    lines = head.split("\n")
+    start = lines.index("## Targets")
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
+    before, body, after = lines[:start], lines[start:end], lines[end:]
+    rows = [i for i, line in enumerate(body) if line.startswith("| ") and not line.startswith("| what |")]
+    mine = [i for i in rows if ours(body[i])]
+    at = mine[0] if mine else (rows[-1] + 1 if rows else len(body))
+    body = [line for i, line in enumerate(body) if i not in mine]  # all at or after `at`
+    body[at:at] = [target_row(t) for t in report.targets]
+    # the problems: ours from this run, the others as they were
+    if after and after[0] == "## Problems":
+        old = [line for line in after[1:] if line.startswith("- ") and not ours(line)]
+    else:
+        old = []
+    problems = old + [f"- {p}" for p in report.problems]
+    while body and body[-1] == "":
+        body.pop()
+    if problems:
+        body += ["", "## Problems", ""] + problems
+    note = (f"- re-run alone: {args} on {machine['date']} ({machine['cpu']}, {machine['cores']} cores), took {elapsed / 60:.1f} min: "
+            "its tables, targets and problems below are from that run, the rest from the run above")
+    marker = f"- re-run alone: {args} on "
+    before = [line for line in before if not line.startswith(marker)]
+    run_line = next((i for i, line in enumerate(before) if line.startswith("- run: ")), None)
+    if run_line is None:
+        run_line = next((i for i, line in enumerate(before) if line.startswith("- ")), len(before) - 1)
+    before.insert(run_line + 1, note)
+    out = "\n".join(before + body) + "\n\n## Figures" + "".join("\n\n" + md for md in sections) + "\n"
+    path.write_text(out, encoding="utf-8")

@@ -6,6 +6,8 @@
     sitebuild.errors     BuildFailed and the one-line rendering of a failed build's log
     sitebuild.devserver  the one development server (`make serve`): serve, watch, rebuild,
                          reload the browser, the form service and a mail sink beside it
+    sitebuild.nginx      real nginx as a process on 127.0.0.1 with the shipped deploy/*.conf
+                         blocks localized (the tests and the form service benchmark)
 
 tasks.py (invoke) and the benchmark call these; nothing here imports tasks.py.
 """

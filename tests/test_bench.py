@@ -356,3 +356,156 @@ def test_form_service_benchmark_counts_what_is_stored(tmp_path):
     assert res["acknowledged"] == 24
     stored = bench.forms.stored_ids(db_url)
     assert {str(uuid.UUID(i)) for i in res["ids"]} <= stored and len(stored) == 24
+
+
+def test_client_addresses_are_distinct_loopback_addresses():
+    import ipaddress
+
+    from bench.load import client_address
+
+    addresses = [client_address(i) for i in range(600)]
+    assert addresses[:2] == ["127.0.1.1", "127.0.1.2"] and len(set(addresses)) == 600
+    assert all(ipaddress.ip_address(a).is_loopback and a != "127.0.0.1" for a in addresses)
+    with pytest.raises(ValueError):
+        client_address(-1)
+    with pytest.raises(ValueError):
+        client_address(250 * 250)
+
+
+class RecordingStub(http.server.BaseHTTPRequestHandler):
+    """Acknowledges every join request; records who sent it (peer, X-Forwarded-For) and the e-mail."""
+    protocol_version = "HTTP/1.1"
+    seen = []
+
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):  # noqa: N802
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.seen.append((self.server.server_address[1], self.client_address[0],
+                          self.headers.get("X-Forwarded-For"), body["email"]))
+        data = json.dumps({"status": "accepted", "id": str(uuid.uuid4())}).encode()
+        self.send_response(201)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+@pytest.fixture
+def stubs():
+    servers = []
+    for _ in range(2):
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RecordingStub)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+    RecordingStub.seen = []
+    yield servers
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+def test_load_generator_spreads_client_addresses_and_tags_addresses(stubs, tmp_path):
+    port = stubs[0].server_address[1]
+    res = bench.forms.load_level(f"http://127.0.0.1:{port}", ["a"], 3, 12, 20, tmp_path / "ids", None,
+                                 spread=True, tag="r7")
+    assert res["acknowledged"] == 12 and res["errors"] == 0
+    assert {peer for _, peer, _, _ in RecordingStub.seen} == {"127.0.1.1", "127.0.1.2", "127.0.1.3"}
+    assert all(email.endswith(".r7@example.org") for *_, email in RecordingStub.seen)
+    assert len({email for *_, email in RecordingStub.seen}) == 12
+
+
+def test_nginx_in_front_round_robins_over_https_passes_the_client_address_and_stops(stubs, tmp_path):
+    """The shipped form service block in front of two upstreams: every request answered, both
+    upstreams used, each request's X-Forwarded-For is the client's own address (nginx's
+    per-address limits removed: 8 clients x 10 would pass them anyway, 40 from one would not),
+    and no nginx process is left after the block."""
+    require(bench_nginx_found(), "nginx (apt-get install nginx)")
+    require_executable("openssl", "openssl (apt-get install openssl)")
+    ports = [s.server_address[1] for s in stubs]
+    with bench.forms.nginx_in_front(tmp_path, "nginx", ports) as (url, cafile, pids):
+        assert url.startswith("https://127.0.0.1:") and len(pids) >= 2
+        res = bench.forms.load_level(url, ["a", "b"], 8, 80, 30, tmp_path / "ids", None, spread=True, cafile=cafile)
+    assert res["acknowledged"] == 80 and res["errors"] == 0, res["error_samples"]
+    by_upstream = {p: sum(1 for s in RecordingStub.seen if s[0] == p) for p in ports}
+    assert all(n >= 20 for n in by_upstream.values()), by_upstream
+    assert {xff for _, _, xff, _ in RecordingStub.seen} == {f"127.0.1.{i}" for i in range(1, 9)}
+    time.sleep(0.5)
+    for pid in pids:
+        assert not alive(pid), f"nginx process {pid} outlived its block"
+
+
+def bench_nginx_found():
+    from sitebuild.nginx import find_nginx
+
+    return find_nginx() is not None
+
+
+def alive(pid):
+    import os
+
+    try:
+        stat = open(f"/proc/{pid}/stat").read()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_nginx_block_edits_fail_on_a_changed_deploy_file():
+    from sitebuild.nginx import DeployFileChanged, upstreams, without_client_limits
+
+    shipped = (ROOT / "deploy" / "nginx-formservice.conf").read_text(encoding="utf-8")
+    three = upstreams(shipped, [8001, 8002, 8003])
+    assert re.findall(r"^\s*server 127\.0\.0\.1:(\d+) max_fails=3", three, re.M) == ["8001", "8002", "8003"]
+    bare = without_client_limits(shipped)
+    assert "limit_req zone=" not in bare and "limit_conn formservice_conn" not in bare
+    assert "limit_req_zone" in bare and "proxy_set_header X-Forwarded-For $remote_addr;" in bare
+    with pytest.raises(DeployFileChanged):
+        upstreams("upstream formservice { server unix:/run/f.sock; }", [1])
+    with pytest.raises(DeployFileChanged):
+        without_client_limits(bare)
+
+
+def test_only_one_section_rewrites_its_part_of_the_report_and_keeps_the_rest(tmp_path):
+    from bench.report import Report, Target, merge_report, write_report
+
+    machine = bench.report.machine_info()
+    full = Report()
+    full.add("Build scale (medians)", ["posts"], [["100"]], ["build note"])
+    full.add("Form service (join requests)", ["database"], [["SQLite old"]], ["old note"])
+    full.add("Form service: an old extra table", ["x"], [["gone"]])
+    full.targets += [Target("full build", "≤ 1.0", "1.5×", False),
+                     Target("form service throughput", "≥ 500", "1,241 req/s", True),
+                     Target("form service latency", "≤ 100", "41.7 ms", True),
+                     Target("editing loop", "≤ 15%", "1%", True)]
+    full.problems += ["form service on SQLite: 3 acknowledged requests are not in the database", "a build broke"]
+    out = tmp_path / "BENCHMARKS.md"
+    write_report(out, machine, full, "full run", 60.0)
+
+    part = Report()
+    part.add("Form service (join requests)", ["database"], [["SQLite new"]], ["new note"])
+    part.add("Form service: one against three", ["instances"], [["3"]])
+    part.targets += [Target("form service throughput", "≥ 500", "999 req/s", True),
+                     Target("form service, 1 against 3 instances", "none lost", "lost 0", True)]
+    merge_report(out, machine, part, "`invoke bench --only forms`", 30.0, bench.main.REPORT_ORDER,
+                 ("form service",))
+    merge_report(out, machine, part, "`invoke bench --only forms`", 30.0, bench.main.REPORT_ORDER,
+                 ("form service",))  # twice: the same result, one re-run line
+    text = out.read_text(encoding="utf-8")
+    assert text.count("- re-run alone: `invoke bench --only forms` on ") == 1 and "- run: full run;" in text
+    assert "| 100 |" in text and "build note" in text and "| full build | ≤ 1.0 | 1.5× | **MISSED** |" in text
+    assert "| editing loop | ≤ 15% | 1% | met |" in text and "- a build broke" in text
+    assert "SQLite old" not in text and "old note" not in text and "gone" not in text and "41.7 ms" not in text
+    assert "3 acknowledged requests" not in text
+    assert text.count("| SQLite new |") == 1 and text.count("### Form service: one against three") == 1
+    targets = re.findall(r"^\| ([^|]+) \|", text.split("## Targets", 1)[1].split("##", 1)[0], re.M)
+    assert targets == ["what", "full build", "form service throughput", "form service, 1 against 3 instances",
+                       "editing loop"]
+    titles = re.findall(r"^### (.+)$", text, re.M)
+    assert titles == ["Build scale (medians)", "Form service (join requests)", "Form service: one against three"]
+
+
+def test_only_refuses_an_unknown_section(tmp_path):
+    assert bench.main.main(only="nothing", report_path=tmp_path / "B.md") == 2
+    assert not (tmp_path / "B.md").exists()

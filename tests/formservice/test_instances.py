@@ -6,7 +6,6 @@ per-client rate limit and the per-recipient mail limits hold across the instance
 one; the survivors stay healthy.
 """
 
-import re
 import ssl
 import threading
 import time
@@ -19,7 +18,7 @@ from sqlalchemy import func, select
 from formservice.db import join_requests, make_engine, outbox
 from tests.formservice.conftest import SITE, SmtpServer, service_env, valid_form
 from tests.formservice.test_privacy import private_db, wait_for  # noqa: F401 - fixture
-from tests.nginx import Nginx, localize, self_signed
+from tests.nginx import Nginx, localize, self_signed, upstreams
 from tests.support import ROOT, free_port
 
 CLIENTS = 32
@@ -42,9 +41,7 @@ def test_three_instances_on_one_postgresql_share_the_limits_and_lose_nothing(pri
     cert = self_signed(tmp_path / "cert", names=("forms.knnadvies.nl",))
     https = free_port()
     block = localize(ROOT / "deploy" / "nginx-formservice.conf", https, free_port(), cert, upstream_port=ports[0])
-    block = re.sub(r"^(\s*)server 127\.0\.0\.1:(\d+)(.*)$",
-                   lambda m: "\n".join(f"{m.group(1)}server 127.0.0.1:{p}{m.group(3)}" for p in ports),
-                   block, count=1, flags=re.MULTILINE)
+    block = upstreams(block, ports)
     nginx = Nginx(tmp_path / "nginx", [block]).start(wait_for_port=https)
     request.addfinalizer(nginx.stop)
     tls = ssl.create_default_context(cafile=str(cert.cert))
