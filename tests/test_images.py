@@ -11,6 +11,7 @@ import json
 import random
 import re
 import time
+from urllib.parse import urlsplit
 
 import lxml.html
 import pytest
@@ -94,6 +95,11 @@ def photos(tmp_path_factory):
     # stores 1 (a phone writes an irot box instead, which libheif applies when reading). GPS stays.
     im2.info["exif"] = exif2.tobytes()
     im2.save(images / "velddag.heic", "HEIF", quality=80)
+    logo = Image.new("RGBA", (900, 300), (0, 0, 0, 0))
+    ImageDraw.Draw(logo).ellipse([20, 20, 280, 280], fill=(20, 110, 60, 255))
+    logo.save(images / "logo-suspacc.png")
+    network = root / "content" / "networks" / "suspacc.yaml"
+    network.write_text(network.read_text(encoding="utf-8") + "logo: images/logo-suspacc.png\n", encoding="utf-8")
     (root / "content" / "blog" / "fotos-bijeenkomst.nl.md").write_text(POST, encoding="utf-8")
     (root / "content" / "blog" / "zonder-kopfoto.nl.md").write_text(POST_FIRST, encoding="utf-8")
     return root
@@ -126,7 +132,7 @@ def test_originals_are_not_published_and_no_file_carries_metadata(built):
     images = sorted((built / "images").iterdir())
     names = [p.name for p in images]
     assert "bijeenkomst.jpg" not in names and "velddag.heic" not in names
-    assert {p.suffix for p in images} == {".avif", ".webp", ".jpg"}
+    assert {p.suffix for p in images} == {".avif", ".webp", ".jpg", ".png"}  # PNG: the logo, transparent
     for path in images:
         data = path.read_bytes()
         with Image.open(path) as im:
@@ -138,6 +144,8 @@ def test_originals_are_not_published_and_no_file_carries_metadata(built):
 def test_every_photo_is_upright_in_every_file(built):
     """The red block of the stored top-left corner is, turned upright, at the top right."""
     for path in sorted((built / "images").iterdir()):
+        if path.name.startswith("logo-"):
+            continue
         with Image.open(path) as im:
             im = im.convert("RGB")
             if ".og." in path.name:
@@ -206,6 +214,21 @@ def test_shared_links_show_the_posts_picture(built):
     assert _meta(doc, "og:image") is None and _meta(doc, "twitter:card") == "summary"
 
 
+def test_a_networks_raster_logo_is_a_picture_too(built):
+    doc = _page(built, "/netwerken/suspacc/")
+    picture = doc.cssselect("picture")[0]
+    img = picture.cssselect("img.network-logo")[0]
+    assert img.get("src").endswith(".png") and (int(img.get("width")), int(img.get("height"))) == (900, 300)
+    assert img.get("alt") == "Logo van SUSPACC"
+    with Image.open(built / img.get("src").lstrip("/")) as im:
+        assert im.mode == "RGBA" and im.getpixel((0, 0))[3] == 0  # transparency kept in the PNG fallback
+    organization = json.loads(doc.cssselect('script[type="application/ld+json"]')[0].text)
+    assert (built / urlsplit(organization["logo"]).path.lstrip("/")).is_file(), organization["logo"]
+    listed = {n["slug"]: n for n in json.loads((built / "networks.json").read_text(encoding="utf-8"))["networks"]}
+    assert (built / urlsplit(listed["suspacc"]["logo"]).path.lstrip("/")).is_file()
+    assert not (built / "images" / "logo-suspacc.png").exists()
+
+
 def _cache_state(root):
     return {p.relative_to(root).as_posix(): p.stat().st_mtime_ns
             for p in (root / "cache-images").rglob("*") if p.is_file()}
@@ -213,7 +236,7 @@ def _cache_state(root):
 
 def test_a_rebuild_after_an_unrelated_edit_makes_no_picture_again(photos, built):
     before = _cache_state(photos)
-    assert len([k for k in before if k.endswith("meta.json")]) == 2
+    assert len([k for k in before if k.endswith("meta.json")]) == 3
     out_before = {p.name: p.read_bytes() for p in (built / "images").iterdir()}
     post = photos / "content" / "blog" / "zonder-kopfoto.nl.md"
     post.write_text(post.read_text(encoding="utf-8") + "\nEen nieuwezin erbij.\n", encoding="utf-8")

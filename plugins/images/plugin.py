@@ -1,3 +1,4 @@
+import functools
 import html
 import logging
 import os
@@ -6,6 +7,7 @@ import re
 import shutil
 from urllib.parse import unquote, urljoin, urlsplit
 
+from markupsafe import Markup
 from pelican import signals
 
 from sitebuild.problem import Problem
@@ -98,11 +100,11 @@ def _report(settings, problems):
 class Published:
     """One processed picture and the addresses of its files in the output."""
 
-    def __init__(self, static, processed, siteurl):
-        self.static = static
+    def __init__(self, save_as, processed, siteurl):
         self.p = processed
-        folder = posixpath.dirname(static.save_as)
-        stem = posixpath.splitext(posixpath.basename(static.save_as))[0]
+        self.original_save_as = save_as  # where Pelican would have copied the original
+        folder = posixpath.dirname(save_as)
+        stem = posixpath.splitext(posixpath.basename(save_as))[0]
         self.base = posixpath.join(folder, f"{stem}.{processed.key[:10]}")
         self.siteurl = siteurl
 
@@ -135,6 +137,51 @@ class Published:
         lazy = "" if eager else ' loading="lazy"'
         return (f'<picture>{sources}<img src="{self.url(self.fallback())}" srcset="{self.srcset(self.p.fallback)}" '
                 f'sizes="{sizes}"{keep} width="{big.width}" height="{big.height}"{lazy} decoding="async"></picture>')
+
+
+def _memo(settings):
+    return settings.setdefault("_images_published", {})  # this run's pictures, on its own settings
+
+
+def published(settings, rel, save_as=None):
+    """The picture at `rel` (a path under PATH) as published: made now or found in the cache.
+    None for a file that is not a raster picture, does not exist, or cannot be made (the
+    static files' pass, process_pictures, reports why). Other plugins call this for pictures
+    they link outside the text (the networks' logos)."""
+    memo = _memo(settings)
+    if rel in memo:
+        return memo[rel]
+    source = os.path.join(settings["PATH"], rel)
+    if settings.get("BUILDCHECK_DRY_RUN") or not rel.lower().endswith(P.RASTER_SUFFIXES) or not os.path.isfile(source):
+        return None
+    P.inspect(source, settings["IMAGES_MAX_MEGAPIXELS"] * 1e6, settings["IMAGES_MAX_MEGABYTES"] * 1e6)
+    result = P.process(source, params(settings), os.path.abspath(settings["IMAGES_CACHE_PATH"]))
+    save_as = save_as or settings.get("STATIC_SAVE_AS", "{path}").format(path=rel)
+    memo[rel] = Published(save_as, result, settings.get("SITEURL", ""))
+    return memo[rel]
+
+
+def published_or_none(settings, rel):
+    try:
+        return published(settings, rel)
+    except (P.PictureError, OSError, SyntaxError, ValueError):
+        return None  # reported, on the picture's own file, by process_pictures
+
+
+def picture_markup(settings, url, alt, css_class=None, sizes=None, eager=False):
+    """The Jinja function picture(url, alt, css_class): <picture> for a picture this plugin made
+    (its original's address, as other plugins know it), else a plain <img>."""
+    siteurl = settings.get("SITEURL", "")
+    path = url[len(siteurl):] if siteurl and url.startswith(siteurl) else url
+    path = unquote(urlsplit(path).path).lstrip("/")
+    attrs = {"alt": html.escape(str(alt), quote=True)}
+    if css_class:
+        attrs["class"] = html.escape(css_class, quote=True)
+    for pub in _memo(settings).values():
+        if pub is not None and path in (pub.original_save_as, *(pub.save_as(v) for v in pub.files())):
+            return Markup(pub.picture(attrs, sizes or settings["IMAGES_SIZES"], eager))
+    extra = "".join(f' {k}="{v}"' for k, v in attrs.items())
+    return Markup(f'<img src="{html.escape(url, quote=True)}"{extra}>')
 
 
 def _attrs(tag):
@@ -184,10 +231,7 @@ def process_pictures(generator):
     order = sorted(rasters)
     if s.get("LANG") != s.get("PRIMARY_LANG", s.get("LANG")):
         order.reverse()  # the other run meets the first run half-way on a cold cache
-    problems, published = [], {}
-    pr = params(s)
-    cache = os.path.abspath(s["IMAGES_CACHE_PATH"])
-    siteurl = s.get("SITEURL", "")
+    problems, found = [], {}
     encoded = 0
     for rel in order:
         source = os.path.join(root, rel)
@@ -199,27 +243,23 @@ def process_pictures(generator):
         if dry:
             continue
         try:
-            result = P.process(source, pr, cache)
+            pub = published(s, rel, rasters[rel].save_as)
         except (OSError, SyntaxError, ValueError) as exc:
             problems.append(Problem(_shown(source), 1, 1, "image",
                                     f"cannot be read as a picture ({exc}): save it again as JPEG, PNG or HEIC"))
             continue
-        encoded += result.encoded
-        published[rel] = Published(rasters[rel], result, siteurl)
+        encoded += pub.p.encoded
+        found[rel] = pub
     if encoded:
-        log.info("images: %d picture(s) made, %d from the cache", encoded, len(published) - encoded)
+        log.info("images: %d picture(s) made, %d from the cache", encoded, len(found) - encoded)
     by_url = {sc.url.lstrip("/"): rel for rel, sc in rasters.items()}
     run_lang = s.get("LANG", s["DEFAULT_LANG"])
     for item in _items(context):
-        problems += _share_picture(item, s, by_url, rasters, published)
+        problems += _share_picture(item, s, by_url, rasters, found)
         if getattr(item, "lang", run_lang) == run_lang and not dry:
-            _rewrite(item, s, by_url, published)
-    if s["IMAGES_OG_DEFAULT"] and not dry:
-        default = published.get(s["IMAGES_OG_DEFAULT"])
-        context["IMAGES_OG_DEFAULT_META"] = _og(default, "", s) if default else None
-    else:
-        context["IMAGES_OG_DEFAULT_META"] = None
-    s["_images_published"] = published  # for write_pictures, on this run's own settings
+            _rewrite(item, s, by_url, found)
+    default = published_or_none(s, s["IMAGES_OG_DEFAULT"]) if s["IMAGES_OG_DEFAULT"] else None
+    context["IMAGES_OG_DEFAULT_META"] = _og(default, "", s)
     _report(s, problems)
 
 
@@ -232,7 +272,7 @@ def _og(pub, alt, s):
             "alt": alt}
 
 
-def _share_picture(item, s, by_url, rasters, published):
+def _share_picture(item, s, by_url, rasters, found):
     """item.og_image: the header's image:, else the first picture of the text (else None, and the
     template uses the site's default). Problems: an image: that is not a picture of the site."""
     item.og_image = None
@@ -247,37 +287,37 @@ def _share_picture(item, s, by_url, rasters, published):
             return [Problem(_shown(item.source_path), *where, "image",
                             f"{value}: there is no such picture in content/ (write image: {{static}}/images/name.jpg "
                             "for a file in content/images/)")]
-        item.og_image = _og(published.get(rel), getattr(item, "image_alt", "") or "", s)
+        item.og_image = _og(found.get(rel), getattr(item, "image_alt", "") or "", s)
         return []
     content = getattr(item, "_content", "") or ""
     for m in IMG.finditer(content):
         attrs = _attrs(m.group(0))
         rel = _static_path(item, attrs.get("src", ""), s, by_url)
-        if rel in published:
-            item.og_image = _og(published[rel], html.unescape(attrs.get("alt", "")), s)
+        if rel in found:
+            item.og_image = _og(found[rel], html.unescape(attrs.get("alt", "")), s)
             break
     return []
 
 
-def _rewrite(item, s, by_url, published):
+def _rewrite(item, s, by_url, found):
     content = getattr(item, "_content", None)
-    if not content or not published:
+    if not content or not found:
         return
     count = [0]
 
     def picture(m):
         attrs = _attrs(m.group(0))
         rel = _static_path(item, attrs.get("src", ""), s, by_url)
-        if rel not in published:
+        if rel not in found:
             return m.group(0)
         count[0] += 1
-        return published[rel].picture(attrs, s["IMAGES_SIZES"], eager=count[0] <= s["IMAGES_EAGER"])
+        return found[rel].picture(attrs, s["IMAGES_SIZES"], eager=count[0] <= s["IMAGES_EAGER"])
 
     def link(m):
         rel = _static_path(item, m.group(3), s, by_url)
-        if rel not in published:
+        if rel not in found:
             return m.group(0)
-        pub = published[rel]
+        pub = found[rel]
         return f"{m.group(1)}{m.group(2)}{pub.url(pub.largest())}{m.group(2)}"
 
     item._content = LINK.sub(link, IMG.sub(picture, content))
@@ -288,8 +328,7 @@ def write_pictures(pelican):
     s = pelican.settings
     if s.get("LANG") != s.get("PRIMARY_LANG", s.get("LANG")) or s.get("BUILDCHECK_DRY_RUN"):
         return
-    published = s.get("_images_published") or {}
-    for pub in published.values():
+    for pub in _memo(s).values():
         for v in pub.files():
             dest = os.path.join(pelican.output_path, pub.save_as(v))
             os.makedirs(os.path.dirname(dest), exist_ok=True)
@@ -300,7 +339,12 @@ def write_pictures(pelican):
                 shutil.copyfile(src, dest)
 
 
+def generator_init(generator):
+    generator.env.globals["picture"] = functools.partial(picture_markup, generator.settings)
+
+
 def register():
     signals.initialized.connect(initialized)
+    signals.generator_init.connect(generator_init)
     signals.static_generator_finalized.connect(process_pictures)
     signals.finalized.connect(write_pictures)
