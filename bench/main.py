@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import build, check, forms, pages
+from bench import build, check, forms, images, pages
 from bench.report import Budget, Report, fmt, log, machine_info, write_report
 from sitebuild import ROOT
 
@@ -52,9 +52,10 @@ FIXED_SECTIONS = (
     ("page weight and Lighthouse", pages.real_site_pages),
     ("form service benchmark", forms.form_service),
     ("editors' check benchmark", check.content_check),
+    ("pictures benchmark", images.pictures),
 )
 # The tables' order in the report (by the start of their titles): builds first; others last.
-REPORT_ORDER = ("Build scale", "Editing loop", "Editors' check", "Page weight", "Lighthouse", "Form service")
+REPORT_ORDER = ("Build scale", "Editing loop", "Editors' check", "Pictures", "Page weight", "Lighthouse", "Form service")
 
 
 def parse_sizes(sizes):

@@ -356,3 +356,15 @@ def test_form_service_benchmark_counts_what_is_stored(tmp_path):
     assert res["acknowledged"] == 24
     stored = bench.forms.stored_ids(db_url)
     assert {str(uuid.UUID(i)) for i in res["ids"]} <= stored and len(stored) == 24
+
+
+def test_pictures_benchmark_counts_the_pictures_each_build_makes(tmp_path):
+    import bench.images
+
+    report = bench.report.Report()
+    bench.images.pictures(tmp_path, True, report)  # quick: 5 photos
+    assert not report.problems, report.problems
+    table = report.sections[0]
+    made = [line.split("|")[3].strip() for line in table.splitlines() if line.startswith("| ") and "build" not in line]
+    assert made == ["5", "0", "1"], table  # cold, warm (an unrelated edit), one photo added
+    assert all(t.met for t in report.targets if t.name.startswith("pictures")), report.targets

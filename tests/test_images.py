@@ -245,7 +245,6 @@ def test_a_rebuild_after_an_unrelated_edit_makes_no_picture_again(photos, built)
     assert runs, "the edit should have rebuilt"
     assert time.monotonic() - t < 30
     assert _cache_state(photos) == before  # nothing encoded, nothing rewritten
-    assert not any("picture(s) made" in r.stdout + r.stderr for r in runs)
     assert {p.name: p.read_bytes() for p in (built / "images").iterdir()} == out_before
     assert "nieuwezin" in (built / "blog" / "zonder-kopfoto" / "index.html").read_text(encoding="utf-8")
 
