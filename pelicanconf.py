@@ -85,7 +85,7 @@ LANGUAGES_FEED_ATOM = "feeds/atom.xml"  # relative to each language's prefix
 
 # --- plugins ---------------------------------------------------------------------------
 PLUGIN_PATHS = ["plugins"]
-PLUGINS = ["buildcheck", "languages", "publishing", "network_pages", "decap", "pelican.plugins.neighbors"]
+PLUGINS = ["buildcheck", "languages", "publishing", "network_pages", "decap", "images", "pelican.plugins.neighbors"]
 
 # network pages plugin (plugins/network_pages; the model is networks/): one YAML file per network under PATH/NETWORKS_PATH.
 NETWORKS_PATH = "networks"  # under PATH
@@ -106,6 +106,18 @@ DECAP_BACKEND = {"name": "github", "repo": "knnadvies/website", "branch": "main"
                  "base_url": "http://127.0.0.1:8080", "auth_endpoint": "auth"}
 # Development: decap-server (npm), started beside the site, edits the working tree without a login.
 DECAP_LOCAL_BACKEND = "http://127.0.0.1:8081/api/v1"
+
+# images plugin (plugins/images): every JPEG/PNG/WebP/AVIF/HEIC under content/ is published upright,
+# without metadata, in these widths as AVIF, WebP and JPEG (PNG with transparency), as <picture>.
+IMAGES_WIDTHS = [480, 800, 1200, 1600]  # never wider than the original
+IMAGES_FORMATS = ["avif", "webp"]  # besides the JPEG/PNG every browser shows
+IMAGES_QUALITY = {"avif": 55, "webp": 75, "jpeg": 80}
+IMAGES_SIZES = "(min-width: 44rem) 42rem, calc(100vw - 2rem)"  # the text column (.prose)
+IMAGES_CACHE_PATH = "cache-images"  # by content hash; kept apart from cache/, which a settings change empties
+IMAGES_MAX_MEGAPIXELS = 40  # larger originals are refused with a one-line message
+IMAGES_MAX_MEGABYTES = 30
+IMAGES_OG_SIZE = [1200, 630]  # the crop shared as og:image
+IMAGES_OG_DEFAULT = None  # e.g. "images/share.jpg": og:image of pages without a picture of their own
 
 # --- build -----------------------------------------------------------------------------
 CACHE_CONTENT = True

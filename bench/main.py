@@ -4,7 +4,7 @@ BENCHMARKS.md.
     invoke bench                  sizes 100, 1,000 and 5,000 posts; writes BENCHMARKS.md
     invoke bench --quick          100 posts, one repeat, no Lighthouse (a smoke test)
     invoke bench --sizes 100,1000 only these sizes (report in test-artifacts/)
-    invoke bench --only forms     only this section (forms, pages or check; no builds): its tables
+    invoke bench --only forms     only this section (forms, pages, check or images; no builds): its tables
                                   and targets replace theirs in BENCHMARKS.md, the rest is kept
 
 The machine is shared and noisy, so build figures are given as RATIOS against a plain
@@ -30,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import build, check, forms, pages
+from bench import build, check, forms, images, pages
 from bench.report import Budget, Report, fmt, log, machine_info, merge_report, write_report
 from sitebuild import ROOT
 
@@ -54,15 +54,17 @@ FIXED_SECTIONS = (
     ("page weight and Lighthouse", pages.real_site_pages),
     ("form service benchmark", forms.form_service),
     ("editors' check benchmark", check.content_check),
+    ("pictures benchmark", images.pictures),
 )
 # The tables' order in the report (by the start of their titles): builds first; others last.
-REPORT_ORDER = ("Build scale", "Editing loop", "Editors' check", "Page weight", "Lighthouse", "Form service")
+REPORT_ORDER = ("Build scale", "Editing loop", "Editors' check", "Pictures", "Page weight", "Lighthouse", "Form service")
 # `--only NAME`: a fixed section alone, and the start of the names of its targets and problems
 # (what it replaces in an existing report; its tables are found by REPORT_ORDER).
 ONLY = {
     "pages": (FIXED_SECTIONS[0], ("page weight", "no third-party requests", "Lighthouse")),
     "forms": (FIXED_SECTIONS[1], ("form service",)),
     "check": (FIXED_SECTIONS[2], ("editors' check",)),
+    "images": (FIXED_SECTIONS[3], ("pictures",)),
 }
 
 

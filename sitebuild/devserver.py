@@ -60,6 +60,7 @@ WATCHED_DIRS = ("content", "theme", "plugins", "networks")  # networks/: the net
 for _type, _ext in (("application/manifest+json", ".webmanifest"), ("application/wasm", ".wasm"),
                     ("image/svg+xml", ".svg"), ("image/x-icon", ".ico"), ("application/json", ".json"),
                     ("application/xml", ".xml"), ("text/javascript", ".js"), ("text/css", ".css"),
+                    ("image/avif", ".avif"), ("image/webp", ".webp"),  # the images plugin's files
                     ("application/octet-stream", ".pagefind"), ("application/octet-stream", ".pf_meta"),
                     ("application/octet-stream", ".pf_index"), ("application/octet-stream", ".pf_fragment")):
     mimetypes.add_type(_type, _ext)

@@ -509,3 +509,15 @@ def test_only_one_section_rewrites_its_part_of_the_report_and_keeps_the_rest(tmp
 def test_only_refuses_an_unknown_section(tmp_path):
     assert bench.main.main(only="nothing", report_path=tmp_path / "B.md") == 2
     assert not (tmp_path / "B.md").exists()
+
+
+def test_pictures_benchmark_counts_the_pictures_each_build_makes(tmp_path):
+    import bench.images
+
+    report = bench.report.Report()
+    bench.images.pictures(tmp_path, True, report)  # quick: 5 photos
+    assert not report.problems, report.problems
+    table = report.sections[0]
+    made = [line.split("|")[3].strip() for line in table.splitlines() if line.startswith("| ") and "build" not in line]
+    assert made == ["5", "0", "1"], table  # cold, warm (an unrelated edit), one photo added
+    assert all(t.met for t in report.targets if t.name.startswith("pictures")), report.targets

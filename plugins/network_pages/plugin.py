@@ -265,9 +265,7 @@ def build_views(networks, settings, context, posts_by_slug):
                         questions=questions,
                         next_url=f"{siteurl}/{thank_you.url}" if thank_you else "",
                         privacy_page=privacy, thank_you_page=thank_you)
-        logo_url = None
-        if n.logo:
-            logo_url = f"{siteurl}/{settings.get('STATIC_URL', '{path}').format(path=n.logo)}"
+        logo_url = logo_address(settings, n.logo, siteurl) if n.logo else None
         if "LANGUAGE_URLS" in settings:
             alternates = [(code, f"{siteurl}/{network_url(settings, n.slug, code)}")
                           for code in site_languages(settings)]
@@ -291,6 +289,18 @@ def build_views(networks, settings, context, posts_by_slug):
     return views
 
 
+def logo_address(settings, logo, base):
+    """The address of a network's logo: an SVG as copied; a raster logo as the images plugin
+    publishes it (its largest JPEG or PNG: the original is not published), when that plugin runs."""
+    if not logo.lower().endswith(".svg") and "images" in settings.get("PLUGINS", []):
+        from images.plugin import published_or_none  # noqa: PLC0415
+
+        pub = published_or_none(settings, logo)
+        if pub is not None:
+            return f"{base}/{pub.save_as(pub.largest())}"
+    return f"{base}/{settings.get('STATIC_URL', '{path}').format(path=logo)}"
+
+
 def organization_jsonld(network, view, base, settings):
     """schema.org Organization for one network's page (no e-mail address: never)."""
     page = f"{base}/{view.url}"
@@ -311,7 +321,7 @@ def organization_jsonld(network, view, base, settings):
     if view.themes:
         data["knowsAbout"] = view.themes
     if view.logo_url:
-        data["logo"] = f"{base}/{settings.get('STATIC_URL', '{path}').format(path=network.logo)}"
+        data["logo"] = logo_address(settings, network.logo, base)
     if network.members:
         data["member"] = [{"@type": "Organization", "name": m.name, **({"url": m.url} if m.url else {})}
                           for m in network.members]
@@ -341,7 +351,7 @@ def networks_document(networks, settings):
             "description": texts(n.description),
             "members": [{"name": m.name, "url": m.url, "kind": m.kind} for m in n.members],
             "website": n.website,
-            "logo": f"{siteurl}/{settings.get('STATIC_URL', '{path}').format(path=n.logo)}" if n.logo else None,
+            "logo": logo_address(settings, n.logo, siteurl) if n.logo else None,
             "related": list(n.related),
             "urls": {code: f"{siteurl}/{network_url(settings, n.slug, code)}" for code in languages},
             "join": {
