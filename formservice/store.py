@@ -156,6 +156,7 @@ def insert_requests(conn, requests, limits: Limits | None = None):
         select(outbox.c.to_key, func.count()).where(outbox.c.to_key.in_(keys), outbox.c.created_at >= cutoff)
         .group_by(outbox.c.to_key)).all())
     notified = {}  # network -> notifications of the past hour (counted up to the threshold)
+    digested = {}  # network -> the requests of this batch that go into its digest
     fresh, fresh_mails = [], []
 
     def flush():
@@ -187,7 +188,7 @@ def insert_requests(conn, requests, limits: Limits | None = None):
                 if slug not in notified:
                     notified[slug] = _recent_notifications(conn, slug, limits.notifications_per_hour)
                 if notified[slug] >= limits.notifications_per_hour:
-                    _add_to_digest(conn, r)
+                    digested.setdefault(slug, []).append(r)
                     continue
                 notified[slug] += 1
             keep.append(m)
@@ -195,6 +196,8 @@ def insert_requests(conn, requests, limits: Limits | None = None):
         fresh.append(r.row)
         fresh_mails += keep
     flush()
+    for batch in digested.values():
+        _add_to_digest(conn, batch)
     return results
 
 
@@ -205,20 +208,23 @@ def _recent_notifications(conn, slug, up_to):
     return conn.execute(select(func.count()).select_from(recent)).scalar_one()
 
 
-def _add_to_digest(conn, new):
-    """Add a line about `new` to its network's digest that is still collecting (due in an hour
-    from its start, so no worker has claimed it yet), or start one."""
+def _add_to_digest(conn, batch):
+    """Add a line for each request in `batch` (one network's, in this commit) to that network's
+    digest that is still collecting (due in an hour from its start, so no worker has claimed it
+    yet), or start one: one statement per network and commit, not one per request (under a
+    flood a digest row was rewritten for every request)."""
     now = utcnow()
-    line = mails.digest_line(new.row)
+    first, network = batch[0], batch[0].row["network"]
+    lines = "".join(mails.digest_line(r.row) for r in batch)
     open_digest = conn.execute(select(outbox.c.id).where(
-        outbox.c.network == new.row["network"], outbox.c.kind == mails.DIGEST, outbox.c.sent_at.is_(None),
+        outbox.c.network == network, outbox.c.kind == mails.DIGEST, outbox.c.sent_at.is_(None),
         outbox.c.claimed_until.is_(None), outbox.c.next_attempt_at > now + timedelta(seconds=5))
         .order_by(outbox.c.id).limit(1)).scalar()
     if open_digest is not None:
         conn.execute(update(outbox).where(outbox.c.id == open_digest, func.length(outbox.c.body) < DIGEST_MAX_CHARS)
-                     .values(body=outbox.c.body + line))
+                     .values(body=outbox.c.body + lines))
         return
-    conn.execute(insert(outbox), [dict(new.digest, body=new.digest["body"] + line, network=new.row["network"],
+    conn.execute(insert(outbox), [dict(first.digest, body=first.digest["body"] + lines, network=network,
                                        request_id=None, attempts=0, created_at=now,
                                        next_attempt_at=now + timedelta(hours=1))])
 
