@@ -8,7 +8,6 @@ stored picture's top-left corner; turned upright (90° clockwise) it must be at 
 
 import functools
 import json
-import random
 import re
 import time
 from urllib.parse import urlsplit
@@ -16,8 +15,9 @@ from urllib.parse import urlsplit
 import lxml.html
 import pytest
 from PIL import Image, ImageDraw
-from PIL.ExifTags import GPS, IFD, Base
+from PIL.ExifTags import IFD, Base
 
+from bench.images import phone_photo
 from sitebuild.build import build_site
 from tests.browser import chromium
 from tests.support import copy_site, headers_file, serve_static
@@ -60,27 +60,6 @@ Tekst.
 """
 
 PAGE = "/blog/fotos-van-de-bijeenkomst/"
-
-
-def phone_photo(width=4032, height=3024, seed=1):
-    """A sideways-stored photo: shapes and noise (so it compresses like a photo), a red block at
-    the stored top-left corner; EXIF orientation 6, a camera and a GPS position."""
-    rnd = random.Random(seed)
-    im = Image.effect_noise((width, height), 40).convert("RGB")
-    draw = ImageDraw.Draw(im)
-    for _ in range(300):
-        x, y = rnd.randrange(width), rnd.randrange(height)
-        draw.ellipse([x, y, x + rnd.randrange(60, 700), y + rnd.randrange(60, 700)],
-                     fill=(rnd.randrange(40, 256), rnd.randrange(120, 256), rnd.randrange(256)))
-    draw.rectangle([0, 0, width // 5, height // 5], fill=(255, 0, 0))
-    exif = Image.Exif()
-    exif[Base.Orientation] = 6
-    exif[Base.Make] = "Telefoon"
-    exif[Base.Model] = "Model 15"
-    gps = exif.get_ifd(IFD.GPSInfo)
-    gps[GPS.GPSLatitudeRef], gps[GPS.GPSLatitude] = "N", (53.0, 13.0, 10.0)
-    gps[GPS.GPSLongitudeRef], gps[GPS.GPSLongitude] = "E", (6.0, 34.0, 5.0)
-    return im, exif
 
 
 @pytest.fixture(scope="module")
