@@ -18,6 +18,7 @@ import shutil
 
 from bench.build import run_build, site_spec
 from bench.report import Target, fmt, log, median
+from bench.sites import copy_site
 
 PHOTOS = 50
 
@@ -72,8 +73,6 @@ def _build(site, force=False):
 
 
 def pictures(work, quick, report):
-    from tests.support import copy_site
-
     count = 5 if quick else PHOTOS
     site = work / "pictures"
     shutil.rmtree(site, ignore_errors=True)
