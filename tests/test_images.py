@@ -228,6 +228,31 @@ def test_a_rebuild_after_an_unrelated_edit_makes_no_picture_again(photos, built)
     assert "nieuwezin" in (built / "blog" / "zonder-kopfoto" / "index.html").read_text(encoding="utf-8")
 
 
+def test_a_build_removes_cached_pictures_no_build_used_for_a_month(photos, built):
+    """IMAGES_CACHE_DAYS (30): an entry of a deleted or changed picture goes once no build used
+    it for that long; one the build uses stays whatever its age, a recent one stays, and what an
+    interrupted encoding left (a day old) goes."""
+    import os
+
+    cache = photos / "cache-images"
+    used = sorted(p.parent for p in cache.glob("*/meta.json"))
+    month_ago = time.time() - 31 * 86400
+    planted = {"gone": cache / ("0" * 20), "recent": cache / ("1" * 20), "tmp": cache / f"{'2' * 20}.tmp-999"}
+    for path in planted.values():
+        path.mkdir()
+        (path / "meta.json").write_text("{}", encoding="utf-8")
+    for path in [planted["gone"], planted["tmp"], *used]:
+        os.utime(path, (month_ago, month_ago))
+    os.utime(planted["recent"], (time.time() - 29 * 86400,) * 2)
+    post = photos / "content" / "blog" / "zonder-kopfoto.nl.md"
+    post.write_text(post.read_text(encoding="utf-8") + "\nNog een zin.\n", encoding="utf-8")
+    assert build_site(settings_file=photos / "pelicanconf.py", output=built, cwd=photos, capture=True)
+    assert not planted["gone"].exists() and not planted["tmp"].exists()
+    assert planted["recent"].exists()
+    assert all(p.exists() and p.stat().st_mtime > month_ago + 86400 for p in used), "used entries are kept, their use noted"
+    assert len(used) == 3
+
+
 def test_the_page_is_valid_html(built):
     from tests.test_html_valid import run_vnu
 
@@ -365,11 +390,15 @@ def test_picture_mistakes_are_one_line_each_in_check_and_build(tmp_path):
     assert not (root / "output").exists()
 
 
-def test_a_wrong_setting_is_one_line_at_start_up(tmp_path):
+@pytest.mark.parametrize("setting, value, message", [
+    ("IMAGES_WIDTHS", '"groot"', "images: IMAGES_WIDTHS must be a list of widths in pixels"),
+    ("IMAGES_CACHE_DAYS", "0", "images: IMAGES_CACHE_DAYS must be a number of days (1 or more)"),
+])
+def test_a_wrong_setting_is_one_line_at_start_up(tmp_path, setting, value, message):
     from sitebuild.errors import BuildFailed
 
     root = copy_site(tmp_path / "site")
     with pytest.raises(BuildFailed) as failed:
         build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root,
-                   extra={"IMAGES_WIDTHS": '"groot"'})
-    assert "images: IMAGES_WIDTHS must be a list of widths in pixels" in failed.value.errors
+                   extra={setting: value})
+    assert message in failed.value.errors
