@@ -47,6 +47,14 @@ TEXT = {
         "summary_hint": "Een of twee zinnen voor overzichten, feeds en zoekmachines.",
         "slug_message": "kleine letters a-z, cijfers en losse streepjes, bijv. 'de-kracht-van-samenwerken'",
         "published": "Gepubliceerd", "draft": "Concept",
+        "image": "Deelafbeelding", "image_alt": "Beschrijving van de deelafbeelding",
+        "image_hint": "De foto die verschijnt als de pagina wordt gedeeld (sociale media, chat). Leeg: de "
+                      "eerste foto in de tekst. Uploaden zet hem in content/images/; de site maakt hem zelf "
+                      "licht en in de goede maten.",
+        "image_alt_hint": "Wat er op de deelafbeelding te zien is, in de taal van deze versie. Nodig als er "
+                          "een deelafbeelding is gekozen.",
+        # (admin.js's message, as window.SITE_TEXT)
+        "image_alt_message": "Beschrijf de deelafbeelding: wat is erop te zien?",
     },
     "en": {
         "blog": "Blog", "post": "Post", "pages": "Pages", "page": "Page", "networks": "Networks",
@@ -62,6 +70,13 @@ TEXT = {
         "summary_hint": "One or two sentences for listings, feeds and search engines.",
         "slug_message": "lowercase letters a-z, digits and single hyphens, e.g. 'the-power-of-collaboration'",
         "published": "Published", "draft": "Draft",
+        "image": "Share picture", "image_alt": "Description of the share picture",
+        "image_hint": "The picture shown when the page is shared (social media, chat). Empty: the first "
+                      "picture in the text. Uploading puts it in content/images/; the site makes it light "
+                      "and in the right sizes itself.",
+        "image_alt_hint": "What the share picture shows, in this version's language. Needed when a share "
+                          "picture is chosen.",
+        "image_alt_message": "Describe the share picture: what does it show?",
     },
 }
 
@@ -276,6 +291,16 @@ def decap_config(settings, cwd=None):
               "options": [{"label": t["published"], "value": "published"}, {"label": t["draft"], "value": "draft"}]}
     summary = {"name": "summary", "label": t["summary"], "widget": "text", "i18n": True, "hint": t["summary_hint"]}
     body = {"name": "body", "label": t["body"], "widget": "markdown", "i18n": True}
+    # The share picture: `image: {static}/images/name.jpg` (what Decap writes, see public_folder),
+    # the same in every language; its description per
+    # language (`image_alt`, which the build wants beside an image: "site-image-alt" in admin.js
+    # refuses an empty one when a picture is chosen). Only uploads or pictures of the site: no URL.
+    share_picture = [
+        shared({"name": "image", "label": t["image"], "widget": "image", "required": False,
+                "choose_url": False, "hint": t["image_hint"]}),
+        {"name": "image_alt", "label": t["image_alt"], "widget": "site-image-alt", "i18n": True,
+         "required": False, "hint": t["image_alt_hint"]},
+    ]
     folder_collection = {"create": True, "format": "frontmatter", "extension": "md",
                          "slug": "{{fields.translation_key}}", "identifier_field": "title", "i18n": True}
     blog = {
@@ -296,13 +321,13 @@ def decap_config(settings, cwd=None):
                     "required": False, "multiple": True, "collection": "networks", "value_field": "slug",
                     "search_fields": ["slug", f"name.{primary}"], "display_fields": [f"name.{primary}"],
                     "hint": t["networks_hint"]}),
-            summary, status, body,
+            summary, *share_picture, status, body,
         ],
     }
     pages = {
         "name": "pages", "label": t["pages"], "label_singular": t["page"],
         "folder": _repo_path(settings, settings["PAGE_PATHS"][0], cwd), **folder_collection,
-        "fields": [*common("page"), {**summary, "required": False}, body],
+        "fields": [*common("page"), {**summary, "required": False}, *share_picture, body],
     }
     nschema = network_schema(languages)
     network_fields = SchemaFields(nschema, languages, labels).fields(nschema)
@@ -318,7 +343,11 @@ def decap_config(settings, cwd=None):
         "locale": locale,
         "publish_mode": "simple",
         "media_folder": _repo_path(settings, s["DECAP_MEDIA_PATH"], cwd),
-        "public_folder": f"/{s['DECAP_MEDIA_PATH']}",
+        # What Decap writes for an upload: `{static}/images/name.jpg`, Pelican's own link to
+        # content/images/name.jpg (header image: and text alike). Not "/images": Decap would
+        # show such a path from the site itself, where no original is published (the build
+        # serves only the pictures it made), so the editor's preview would stay empty.
+        "public_folder": f"{{static}}/{s['DECAP_MEDIA_PATH']}",
         "i18n": {"structure": "multiple_files", "locales": languages, "default_locale": primary},
         "collections": [blog, pages, networks],
     }
@@ -334,9 +363,11 @@ def admin_policy(settings, for_meta=False):
     """The CSP of /admin/ alone: what Decap needs beyond the site's own policy. Its
     styles are injected at run time (emotion: 'unsafe-inline'), it compiles its config
     schema (ajv: 'unsafe-eval'), it talks to GitHub's API, or in development to
-    decap-server on loopback, and shows blobs and GitHub avatars."""
+    decap-server on loopback, reads and shows blobs (uploads) and shows GitHub avatars."""
     s = with_defaults(settings)
-    connect = ["'self'"]
+    # blob: the pictures an editor uploads are read back from their blob: URL (Decap fetches
+    # it) to be shown in the editor and its preview before they are saved.
+    connect = ["'self'", "blob:"]
     if s["DECAP_LOCAL_BACKEND"]:
         parts = urlsplit(s["DECAP_LOCAL_BACKEND"])
         connect.append(f"{parts.scheme}://{parts.netloc}")

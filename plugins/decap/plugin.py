@@ -26,7 +26,7 @@ import yaml
 
 from pelican import signals
 
-from .config import DecapSettingsError, admin_policy, decap_config, validate  # noqa: F401
+from .config import TEXT, DecapSettingsError, admin_policy, decap_config, validate  # noqa: F401
 
 log = logging.getLogger(__name__)
 ADMIN_JS = Path(__file__).with_name("admin.js")
@@ -104,7 +104,9 @@ def write_admin(settings, output_path, cwd=None):
     primary = next(iter(settings["LANGUAGES"]))
     title = f"{settings['SITENAME']}: {'beheer' if config['locale'] == 'nl' else 'editor'}"
     languages = {code: cfg["name"] for code, cfg in settings["LANGUAGES"].items()}
+    text = {"image_alt_message": TEXT.get(config["locale"], TEXT["en"])["image_alt_message"]}
     own = (f"window.SITE_LANGUAGES = {json.dumps(languages, ensure_ascii=False)};\n"
+           f"window.SITE_TEXT = {json.dumps(text, ensure_ascii=False)};\n"
            + ADMIN_JS.read_text(encoding="utf-8")).encode()
     admin_js = fingerprinted("admin.js", own)
     (admin / admin_js).write_bytes(own)
