@@ -14,6 +14,7 @@ import subprocess
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import lxml.html
@@ -85,6 +86,12 @@ def test_config_follows_the_settings(config):
     assert {"title", "slug", "translation_key", "lang", "date", "tags", "networks", "summary", "body"} <= set(fields)
     assert fields["translation_key"]["i18n"] == "duplicate" and fields["lang"]["widget"] == "site-language"
     assert fields["networks"]["widget"] == "relation" and fields["networks"]["collection"] == "networks"
+    # The share picture: uploads into content/images/, written as the build links them.
+    assert config["media_folder"] == "content/images" and config["public_folder"] == "{static}/images"
+    for collection in (blog, pages):
+        share = {f["name"]: f for f in collection["fields"]}
+        assert share["image"]["widget"] == "image" and share["image"]["required"] is False
+        assert share["image_alt"]["widget"] == "site-image-alt" and share["image_alt"]["i18n"] is True
 
 
 def test_published_build_has_no_local_backend(tmp_path):
@@ -339,3 +346,142 @@ def test_write_translate_and_edit_a_network_in_the_browser(editing):
     network_page = page("/netwerken/suspacc/")
     assert "Zuidoost-Drenthe, in en rond Emmen" in network_page
     assert "/blog/schrijven-in-de-browser/" in network_page  # the post names the network
+
+
+SHOTS = "/tmp/decap-play/shots"
+
+
+def _shot(page, name):
+    os.makedirs(SHOTS, exist_ok=True)
+    page.screenshot(path=f"{SHOTS}/{name}.png", full_page=True)
+
+
+def _choose_picture(page, button, upload=None, existing=None):
+    """Decap's media library, opened by `button`: upload a file (it is then selected) or pick
+    one already there, then use it."""
+    button.click()
+    library = page.locator("input[type=file]")
+    library.wait_for(state="attached")
+    if upload:
+        library.set_input_files(str(upload))
+    else:
+        page.get_by_text(existing, exact=True).first.click()
+    choose = page.get_by_role("button", name="Gebruik selectie")
+    choose.wait_for()
+    page.wait_for_function("() => Array.from(document.querySelectorAll('button'))"
+                           ".some(b => b.textContent.trim() === 'Gebruik selectie' && !b.disabled)", timeout=20000)
+    choose.click()
+
+
+@pytest.mark.browser
+def test_a_picture_uploaded_in_the_editor_is_shown_and_published_light(editing, tmp_path):
+    """An editor uploads a phone photo as a post's share picture and puts it in the text: Decap
+    shows it in its preview, decap-server writes it into content/images/, the check accepts
+    the post and the rebuilt page serves it as a <picture>, with the share picture made."""
+    from PIL import Image
+
+    from bench.images import phone_photo
+
+    root, url, backend, port = editing
+    images, blog = root / "content" / "images", root / "content" / "blog"
+    photo = tmp_path / "Bijeenkomst Emmen.jpg"  # as a phone names it; Decap makes it a web name
+    im, exif = phone_photo(1600, 1200, seed=5)
+    im.save(photo, "JPEG", quality=85, exif=exif)
+    uploaded = images / "bijeenkomst-emmen.jpg"
+    assert not uploaded.exists()
+
+    with chromium() as browser:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context.add_init_script(RECORD_VIOLATIONS)
+        page = context.new_page()
+        errors = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(url + "/admin/?picture")
+        page.get_by_role("button", name="Inloggen").click()
+        page.goto(url + "/admin/?picture#/collections/blog/new")
+        page.wait_for_selector("[data-site-language=en]")
+        page.locator("input[id^=title-field-]").nth(0).fill("Een foto uit de browser")
+        page.locator("input[id^=slug-field-]").nth(0).fill("een-foto-uit-de-browser")
+        page.locator("input[id^=translation_key-field-]").nth(0).fill("foto-uit-de-browser")
+        page.locator("input[id^=date-field-]").nth(0).fill("2025-05-05")
+        page.locator("textarea[id^=summary-field-]").nth(0).fill("Een bericht met een foto, geüpload in de browser.")
+        page.locator("[contenteditable=true]").nth(0).click()
+        page.keyboard.type("Zo zag de bijeenkomst eruit.")
+
+        # The share picture, uploaded through the image field's media library: shown at once.
+        _choose_picture(page, page.get_by_role("button", name="Kies een afbeelding").first, upload=photo)
+        loaded = "() => Array.from(document.querySelectorAll('img')).filter(i => i.naturalWidth > 0).length"
+        page.wait_for_function(loaded + " >= 1")
+
+        # Without its description the editor refuses to publish (the build would refuse the post).
+        page.get_by_role("button", name="Publiceer").click()
+        page.get_by_text("Publiceer nu", exact=True).click()
+        page.get_by_text("Beschrijf de deelafbeelding: wat is erop te zien?").first.wait_for()
+        del errors[:]  # Decap's own Promise.reject() when a field is refused, unhandled
+        page.locator("input[id^=image_alt-field-]").nth(0).fill("Deelnemers aan de bijeenkomst in Emmen")
+
+        # The same picture in the text, through the Markdown editor's image component.
+        page.locator("[contenteditable=true]").nth(0).click()
+        page.keyboard.press("End")
+        page.keyboard.press("Enter")
+        page.get_by_role("button", name="Voeg component toe").first.click()
+        page.get_by_role("menuitem", name="Image").first.click()
+        _choose_picture(page, page.get_by_role("button", name="Kies een afbeelding", exact=True).first,
+                        existing="bijeenkomst-emmen.jpg")
+        page.locator("input[id^=alt-field-]").first.fill("De zaal in Emmen")
+
+        # Decap's preview shows both, before anything is saved.
+        page.get_by_role("button", name="Wissel voorvertoning").click()
+        page.frame_locator("#preview-pane").get_by_alt_text("De zaal in Emmen").wait_for()
+        frame = page.frame_locator("#preview-pane").locator("body")
+
+        def preview_images():
+            return frame.evaluate("body => Array.from(body.querySelectorAll('img')).map(i => [i.alt, i.naturalWidth])")
+
+        try:
+            _wait_for(lambda: [i for i in preview_images() if i[1] > 0] == [["", 1200], ["De zaal in Emmen", 1200]],
+                      "the preview does not show the pictures")
+        except AssertionError:
+            raise AssertionError(preview_images()) from None
+
+        _publish(page)
+        post = blog / "foto-uit-de-browser.nl.md"
+        _wait_for(lambda: post.exists() and uploaded.exists(), "decap-server wrote no post or picture")
+        violations = page.evaluate("window.__csp")
+        context.close()
+    assert violations == [] and errors == [], (violations, errors)
+
+    # The upload is the file as it was (the build makes it light), in content/images/.
+    assert uploaded.read_bytes() == photo.read_bytes()
+    meta = front_matter(post)
+    assert meta["image"] == "{static}/images/bijeenkomst-emmen.jpg"
+    assert meta["image_alt"] == "Deelnemers aan de bijeenkomst in Emmen"
+    assert "![De zaal in Emmen]({static}/images/bijeenkomst-emmen.jpg)" in post.read_text(encoding="utf-8")
+    assert not (blog / "foto-uit-de-browser.en.md").exists()
+
+    from tools import editor
+
+    out = io.StringIO()
+    assert editor.run_check(site=editor.Site(root / "pelicanconf.py"), out=out, err=out) == 0, out.getvalue()
+
+    def get(path):
+        try:
+            with urllib.request.urlopen(url + path, timeout=10) as r:
+                return r.read()
+        except urllib.error.HTTPError:
+            return None
+
+    _wait_for(lambda: get("/blog/een-foto-uit-de-browser/"), "the development server did not show the post",
+              timeout=90)
+    doc = lxml.html.fromstring(get("/blog/een-foto-uit-de-browser/"))
+    picture = doc.xpath("//main//picture")
+    assert picture, "the picture in the text is no <picture>"
+    # (.// : libxml2's HTML parser nests the <source> elements, which it does not know as empty.)
+    assert picture[0].xpath(".//source/@type") == ["image/avif", "image/webp"]
+    assert picture[0].xpath(".//img/@alt") == ["De zaal in Emmen"]
+    assert picture[0].xpath(".//img/@height") == ["1600"]  # upright, as the phone held it
+    og = doc.xpath("//meta[@property='og:image']/@content")[0]
+    assert re.search(r"/images/bijeenkomst-emmen\.\w{10}\.og\.jpg$", og), og
+    assert doc.xpath("//meta[@property='og:image:alt']/@content") == ["Deelnemers aan de bijeenkomst in Emmen"]
+    with Image.open(io.BytesIO(get(urllib.parse.urlsplit(og).path))) as shared:
+        assert shared.size == (1200, 630) and not shared.getexif()
