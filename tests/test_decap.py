@@ -348,14 +348,6 @@ def test_write_translate_and_edit_a_network_in_the_browser(editing):
     assert "/blog/schrijven-in-de-browser/" in network_page  # the post names the network
 
 
-SHOTS = "/tmp/decap-play/shots"
-
-
-def _shot(page, name):
-    os.makedirs(SHOTS, exist_ok=True)
-    page.screenshot(path=f"{SHOTS}/{name}.png", full_page=True)
-
-
 def _choose_picture(page, button, upload=None, existing=None):
     """Decap's media library, opened by `button`: upload a file (it is then selected) or pick
     one already there, then use it."""
