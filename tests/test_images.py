@@ -367,7 +367,10 @@ summary: Fouten.
 def test_picture_mistakes_are_one_line_each_in_check_and_build(tmp_path):
     from tests.test_editor_mistakes import invoke, planted_site
 
-    root = planted_site(tmp_path, {"blog/fouten.nl.md": MISTAKES})
+    # The share picture as the browser editor writes it, naming a file that is not there.
+    gone = MISTAKES.replace("image: /images/bestaat-niet.jpg", "image: '{static}/images/verdwenen.jpg'")
+    gone = gone.replace("fouten-met-fotos", "verdwenen-foto").split("---\n\n")[0] + "---\n\nTekst.\n"
+    root = planted_site(tmp_path, {"blog/fouten.nl.md": MISTAKES, "blog/verdwenen.nl.md": gone})
     images = root / "content" / "images"
     images.mkdir(exist_ok=True)
     Image.new("RGB", (640, 480), (0, 120, 0)).save(images / "goed.jpg")
@@ -377,6 +380,7 @@ def test_picture_mistakes_are_one_line_each_in_check_and_build(tmp_path):
         "content/blog/fouten.nl.md:7:8: image: /images/bestaat-niet.jpg: there is no such picture in content/",
         "content/blog/fouten.nl.md:12:1: image: no description",
         "content/blog/fouten.nl.md:18:8: image: {static}/images/weg.jpg: there is no file content/images/weg.jpg",
+        "content/blog/verdwenen.nl.md:7:8: image: {static}/images/verdwenen.jpg: there is no such picture in content/",
         "content/images/kapot.jpg:1:1: image: cannot be read as a picture",
         "content/images/te-groot.png:1:1: image: 8000×6000 is 48 megapixels, more than the 40",
     ]

@@ -287,6 +287,8 @@ def _share_picture(item, s, by_url, rasters, found):
         rel = _static_path(item, target, s, by_url)
         if rel is None and target.startswith("/"):
             rel = target.lstrip("/") if target.lstrip("/") in rasters else None
+        if rel is not None and rel not in rasters and not os.path.isfile(os.path.join(s["PATH"], rel)):
+            rel = None  # {static}/images/name.jpg (as the browser editor writes it) for a file not there
         if rel is None:
             return [Problem(_shown(item.source_path), *where, "image",
                             f"{value}: there is no such picture in content/ (write image: {{static}}/images/name.jpg "
