@@ -1,0 +1,103 @@
+"""The site's typography, at a fraction of its cost and with the very same output.
+
+Two passes make the text typographic: Markdown's ``smarty`` extension while parsing (quotes,
+dashes, ellipses) and typogrify's filters on the HTML (``amp``, ``initial_quotes``,
+``widont``). Both were most of a cold build's time (issue 16: smarty's pass alone half of
+Markdown's), not for what they change but for how they look for it:
+
+* smarty runs a second inline pass over every text of the tree, trying each of its 16
+  patterns on each text. A text without a quote, two dashes or three dots cannot match any
+  of them, so :func:`speed_up_smarty` lets its pass skip such texts (and run unchanged on
+  the others).
+* typogrify's ``amp`` cuts the whole page into tags and texts to find an ``&`` between
+  spaces; a page without one is returned as it is. ``widont``'s expression backtracks into
+  every word of the page; the same expression with possessive quantifiers cannot match
+  anything the original would not (a shorter word or space run is always followed by
+  something the rest of the expression refuses), and does not backtrack.
+
+tests/test_typography.py compares both with the originals on the site's pages and on
+generated text.
+"""
+
+import re
+
+from markdown.treeprocessors import InlineProcessor
+from typogrify import filters
+
+# Every smarty pattern needs one of these: a quote (all quote patterns), "--" (dashes),
+# "..." (ellipses), "<<" or ">>" (angled quotes).
+_SMARTY_TRIGGER = re.compile(r"""['"]|--|\.\.\.|<<|>>""")
+
+
+class _SmartyPass(InlineProcessor):
+    """smarty's own inline pass (the same patterns), leaving alone a text none of them can match."""
+
+    def __init__(self, md, patterns):
+        super().__init__(md)
+        self.inlinePatterns = patterns
+
+    # InlineProcessor calls self.__handleInline, i.e. this name, for every text of the tree.
+    def _InlineProcessor__handleInline(self, data, patternIndex=0):  # noqa: N802
+        if _SMARTY_TRIGGER.search(data) is None:
+            return data
+        return InlineProcessor._InlineProcessor__handleInline(self, data, patternIndex)
+
+
+def speed_up_smarty(md):
+    """Replace the smarty extension's pass in `md` (a markdown.Markdown) by one that skips the
+    texts it cannot change. Only smarty's own patterns are known to need a trigger: with any
+    other pattern in its registry, the pass is left as it is."""
+    if "smarty" not in md.treeprocessors:
+        return md
+    current = md.treeprocessors["smarty"]
+    patterns = getattr(current, "inlinePatterns", None)
+    if type(current) is not InlineProcessor or patterns is None or \
+            not all(item.name.startswith("smarty-") for item in patterns._priority):
+        return md
+    priority = next(item.priority for item in md.treeprocessors._priority if item.name == "smarty")
+    md.treeprocessors.register(_SmartyPass(md, patterns), "smarty", priority)
+    return md
+
+
+# typogrify's widont, with possessive quantifiers (see the module's docstring).
+_WIDONT = re.compile(
+    r"""((?:</?(?:a|em|span|strong|i|b)[^>]*>)|[^<>\s])
+        \s++
+        ([^<>\s]++
+        \s*+
+        (</(a|em|span|strong|i|b)>\s*)*
+        ((</(p|h[1-6]|li|dt|dd)>)|$))
+    """,
+    re.VERBOSE,
+)
+_AMP = re.compile(r"(\s|&nbsp;)(&|&amp;|&\#38;)(\s|&nbsp;)")  # typogrify's amp_finder
+_INITIAL_QUOTE = re.compile(r"""["']|&ldquo;|&\#8220;|&lsquo;|&\#8216;""")  # what initial_quotes wraps
+
+
+def widont(text):
+    return _WIDONT.sub(r"\1&nbsp;\2", text)
+
+
+def _apply(text, amp=True, smartypants=True, caps=True, initial_quotes=True, widont_=True):
+    """typogrify.filters.applyfilters, in its order, each filter skipped where it cannot change anything."""
+    if amp and _AMP.search(text):
+        text = filters.amp(text)
+    if smartypants:
+        text = filters.smartypants(text)
+    if caps:
+        text = filters.caps(text)
+    if initial_quotes and _INITIAL_QUOTE.search(text):
+        text = filters.initial_quotes(text)
+    if widont_:
+        text = widont(text)
+    return text
+
+
+def typogrify(text, ignore_tags=None, **kwargs):
+    """typogrify.filters.typogrify, with the same output (and the same keyword arguments)."""
+    kwargs["widont_"] = kwargs.pop("widont", True)
+    unknown = set(kwargs) - {"amp", "smartypants", "caps", "initial_quotes", "widont_"}
+    if unknown:
+        raise TypeError(f"Unexpected keyword argument(s): {sorted(unknown)}")
+    return "".join(_apply(chunk, **kwargs) if process else chunk
+                   for chunk, process in filters.process_ignores(text, ignore_tags))

@@ -1,0 +1,87 @@
+"""The faster typography (plugins/buildcheck/typography.py) gives exactly what smarty and
+typogrify give: on every Markdown file of the site, on the benchmark's synthetic posts, and on
+generated text full of quotes, dashes, ampersands, tags and spaces."""
+
+import sys
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+from markdown import Markdown
+
+from tests.support import ROOT
+
+sys.path.insert(0, str(ROOT / "plugins"))
+from buildcheck.typography import _SmartyPass, speed_up_smarty, typogrify, widont  # noqa: E402
+from typogrify import filters  # noqa: E402
+
+EXTENSIONS = ["markdown.extensions.extra", "markdown.extensions.toc", "markdown.extensions.smarty"]
+IGNORE = ["pre", "code", "script", "title"]
+
+
+def site_texts():
+    texts = [p.read_text(encoding="utf-8") for p in sorted((ROOT / "content").rglob("*.md"))]
+    from bench.content import post_text
+
+    texts += [post_text(i, lang, 50) for i in range(0, 50, 7) for lang in ("nl", "en")]
+    return texts
+
+
+def convert(text, fast, **smarty):
+    md = Markdown(extensions=EXTENSIONS, extension_configs={"markdown.extensions.smarty": smarty},
+                  output_format="html5")
+    if fast:
+        speed_up_smarty(md)
+        assert isinstance(md.treeprocessors["smarty"], _SmartyPass)
+    return md.convert(text)
+
+
+def test_the_smarty_pass_is_replaced_only_when_it_is_smartys_own():
+    md = speed_up_smarty(Markdown(extensions=["markdown.extensions.extra"]))
+    assert "smarty" not in md.treeprocessors  # nothing to speed up
+    md = Markdown(extensions=EXTENSIONS)
+    md.treeprocessors["smarty"].inlinePatterns.register(md.inlinePatterns["em_strong"], "mine", 1)
+    speed_up_smarty(md)
+    assert not isinstance(md.treeprocessors["smarty"], _SmartyPass)  # a pattern it does not know
+
+
+def test_same_html_as_smarty_and_typogrify_on_the_sites_text():
+    texts = site_texts()
+    assert len(texts) > 20
+    for text in texts:
+        slow = convert(text, fast=False)
+        assert convert(text, fast=True) == slow
+        assert typogrify(slow, IGNORE, caps=False, smartypants=False) == \
+            filters.typogrify(slow, IGNORE, caps=False, smartypants=False)
+        assert typogrify(slow, IGNORE) == filters.typogrify(slow, IGNORE)
+
+
+MARKDOWN_BITS = ["'", '"', "--", "---", "...", "<<", ">>", " ", "\n", "\n\n", "word", "'80s", "*", "**", "`",
+                 "[a](/b)", "# ", "- ", "&", "&amp;", "\\'", "(", ")", "-", ".", "'s", "<em>x</em>", "é"]
+HTML_BITS = ["<p>", "</p>", "<h2>", "</h2>", "<li>", "</li>", "<em>", "</em>", '<a href="x y">', "</a>", "<br>",
+             "<pre>", "</pre>", "<code>", "</code>", "<title>", "</title>", " ", "  ", "\n", "\t", "word", "x",
+             "&", "&amp;", "&nbsp;", "&#38;", '"', "'", "&ldquo;", "&lsquo;", "<", ">", "\xa0", "</span>", "<b>",
+             "</dd>", "<dt>", "KNN", "A.B. "]
+
+
+@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(MARKDOWN_BITS), max_size=30), st.booleans())
+def test_same_html_as_smarty_on_generated_text(bits, angled):
+    text = "".join(bits)
+    assert convert(text, fast=True, smart_angled_quotes=angled) == \
+        convert(text, fast=False, smart_angled_quotes=angled)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(HTML_BITS), max_size=30))
+def test_same_html_as_typogrify_on_generated_html(bits):
+    html = "".join(bits)
+    assert widont(html) == filters.widont(html)
+    for omit in ({}, {"caps": False, "smartypants": False}, {"amp": False, "widont": False}):
+        assert typogrify(html, IGNORE, **omit) == filters.typogrify(html, IGNORE, **omit)
+
+
+def test_unknown_filter_is_refused_as_typogrify_does():
+    with pytest.raises(TypeError):
+        filters.typogrify("<p>a b</p>", IGNORE, bogus=False)
+    with pytest.raises(TypeError):
+        typogrify("<p>a b</p>", IGNORE, bogus=False)
