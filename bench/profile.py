@@ -33,8 +33,8 @@ PROFILE_SIZE = 1000
 PROFILE_LANG = "nl"
 
 # The parts, in the report's order.
-TYPOGRAPHY = "typography (typogrify's filters)"
-MARKDOWN = "Markdown (incl. its smarty extension)"
+TYPOGRAPHY = "typography (smarty's pass, typogrify's filters)"
+MARKDOWN = "Markdown (without smarty's pass)"
 FOREIGN = "reading the other language's headers"
 OWN = "reading own files: header, checks, metadata"
 TEMPLATES = "Jinja templates"
@@ -89,9 +89,12 @@ def _instrument(parts, run_lang):
 
     import buildcheck.check
     import buildcheck.links
+    import buildcheck.typography
     import network_pages.plugin
 
     parts.wrap(typogrify.filters, "typogrify", TYPOGRAPHY)
+    parts.wrap(buildcheck.typography, "typogrify", TYPOGRAPHY)  # the site's (faster) typogrify
+    parts.wrap(buildcheck.typography._SmartyPass, "run", TYPOGRAPHY)  # smarty's pass, inside Markdown's
     parts.wrap(markdown.core.Markdown, "convert", MARKDOWN)
 
     def reading(args, result):
@@ -212,7 +215,7 @@ def build_profile(work, quick, report):
                 f"as `sitebuild.build` starts it ({plain['pages']:,} pages written), then Pagefind for that "
                 "language and the sitemap of its pages, one after the other (in a full build the other "
                 "language's run goes beside it on the second core, and Pagefind beside the sitemap)",
-                "disjoint parts: a timer on typogrify, Markdown.convert, the Markdown reader (a file of the other "
+                "disjoint parts: a timer on typogrify, smarty's pass, Markdown.convert, the Markdown reader (a file of the other "
                 "language: only its header is read), Template.render, the writer, the cache's pickling, the link "
                 "checks and each generator's two phases; each moment counts for the innermost of these "
                 "(typogrify called by the reader is typography, not reading); 'start-up' = the rest of the "

@@ -535,7 +535,7 @@ def test_profile_section_times_every_part_of_one_language_run(tmp_path):
     for part in bench.profile.PARTS:
         assert f"| {part} | " in shares
     # every part was measured (a wrapper that no longer wraps anything would show 0.00)
-    for part in (bench.profile.MARKDOWN, bench.profile.TEMPLATES, bench.profile.FOREIGN, bench.profile.PAGEFIND,
+    for part in (bench.profile.TYPOGRAPHY, bench.profile.MARKDOWN, bench.profile.TEMPLATES, bench.profile.FOREIGN, bench.profile.PAGEFIND,
                  bench.profile.SITEMAP):
         row = next(line for line in shares.splitlines() if line.startswith(f"| {part} | "))
         assert float(row.split("|")[2]) > 0, row

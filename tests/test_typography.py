@@ -11,7 +11,7 @@ from markdown import Markdown
 from tests.support import ROOT
 
 sys.path.insert(0, str(ROOT / "plugins"))
-from buildcheck.typography import _SmartyPass, speed_up_smarty, typogrify, widont  # noqa: E402
+from buildcheck.typography import _FastInline, _SmartyPass, speed_up_markdown, typogrify, widont  # noqa: E402
 from typogrify import filters  # noqa: E402
 
 EXTENSIONS = ["markdown.extensions.extra", "markdown.extensions.toc", "markdown.extensions.smarty"]
@@ -30,17 +30,20 @@ def convert(text, fast, **smarty):
     md = Markdown(extensions=EXTENSIONS, extension_configs={"markdown.extensions.smarty": smarty},
                   output_format="html5")
     if fast:
-        speed_up_smarty(md)
+        speed_up_markdown(md)
         assert isinstance(md.treeprocessors["smarty"], _SmartyPass)
+        assert isinstance(md.treeprocessors["inline"], _FastInline)
     return md.convert(text)
 
 
 def test_the_smarty_pass_is_replaced_only_when_it_is_smartys_own():
-    md = speed_up_smarty(Markdown(extensions=["markdown.extensions.extra"]))
+    md = speed_up_markdown(Markdown(extensions=["markdown.extensions.extra"]))
     assert "smarty" not in md.treeprocessors  # nothing to speed up
+    md = speed_up_markdown(Markdown(extensions=["markdown.extensions.extra"]))
+    assert isinstance(md.treeprocessors["inline"], _FastInline)
     md = Markdown(extensions=EXTENSIONS)
     md.treeprocessors["smarty"].inlinePatterns.register(md.inlinePatterns["em_strong"], "mine", 1)
-    speed_up_smarty(md)
+    speed_up_markdown(md)
     assert not isinstance(md.treeprocessors["smarty"], _SmartyPass)  # a pattern it does not know
 
 
@@ -56,14 +59,17 @@ def test_same_html_as_smarty_and_typogrify_on_the_sites_text():
 
 
 MARKDOWN_BITS = ["'", '"', "--", "---", "...", "<<", ">>", " ", "\n", "\n\n", "word", "'80s", "*", "**", "`",
-                 "[a](/b)", "# ", "- ", "&", "&amp;", "\\'", "(", ")", "-", ".", "'s", "<em>x</em>", "é"]
+                 "[a](/b)", "# ", "- ", "&", "&amp;", "\\'", "(", ")", "-", ".", "'s", "<em>x</em>", "é", "_", "__",
+                 "[", "]", "![a](/i.png)", "[^1]", "\n[^1]: note\n", "<https://x.nl>", "<a@b.nl>", "  \n", "&copy;",
+                 "\\*", "{: .c}", "\n*[KNN]: Kennis\n", "KNN", "[x][r]", "\n[r]: /u\n", "<span>", "</span>", "```",
+                 "\n    code\n", "> ", "1. ", "| a | b |\n|---|---|\n"]
 HTML_BITS = ["<p>", "</p>", "<h2>", "</h2>", "<li>", "</li>", "<em>", "</em>", '<a href="x y">', "</a>", "<br>",
              "<pre>", "</pre>", "<code>", "</code>", "<title>", "</title>", " ", "  ", "\n", "\t", "word", "x",
              "&", "&amp;", "&nbsp;", "&#38;", '"', "'", "&ldquo;", "&lsquo;", "<", ">", "\xa0", "</span>", "<b>",
              "</dd>", "<dt>", "KNN", "A.B. "]
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.sampled_from(MARKDOWN_BITS), max_size=30), st.booleans())
 def test_same_html_as_smarty_on_generated_text(bits, angled):
     text = "".join(bits)

@@ -10,7 +10,7 @@ from sitebuild.problem import Problem  # noqa: F401  (buildcheck.check.Problem)
 from . import source
 from .source import (ARTICLE_REQUIRED_KEYS, KNOWN_KEYS, REQUIRED_KEYS, STATUSES,  # noqa: F401
                      did_you_mean)
-from .typography import speed_up_smarty
+from .typography import speed_up_markdown
 
 
 class BuildError(Exception):
@@ -113,7 +113,7 @@ class CheckedMarkdownReader(MarkdownReader):
     def _markdown(self):
         """The run's Markdown instance, reset; the header is never left to its meta extension."""
         if self._shared_md is None:
-            self._shared_md = speed_up_smarty(Markdown(**self.settings["MARKDOWN"]))
+            self._shared_md = speed_up_markdown(Markdown(**self.settings["MARKDOWN"]))
             if "meta" in self._shared_md.preprocessors:
                 self._shared_md.preprocessors.deregister("meta")
         else:
