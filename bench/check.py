@@ -12,7 +12,7 @@ import time
 
 from bench.build import cold_site_build
 from bench.report import fmt, log, median, run_bounded
-from bench.sites import prepare_site
+from bench.sites import copy_site, prepare_site
 
 CHECK_SIZE = 1000
 REPEATS = 2
@@ -37,8 +37,6 @@ def content_check(work, quick, report):
         if count:
             prepare_site(site, count)
         else:
-            from tests.support import copy_site
-
             copy_site(site)
         checks, builds = [], []
         for r in range(repeats):

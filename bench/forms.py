@@ -462,7 +462,8 @@ def form_service(work, quick, report):
         "the digest: past 10 notifications an hour for a network (FORMSERVICE_NOTIFICATIONS_PER_HOUR), each "
         "further request is added to that network's digest row instead of a mail of its own; at this load "
         "(hundreds of requests a second over 20 networks: a flood) every network is past it within its first "
-        "second, so nearly every request of 'off' and 'on' rewrites a digest row (up to 32 KiB)",
+        "second, so nearly every request of 'off' and 'on' goes into a digest (each commit appends its lines to "
+        "its networks' digest rows: one statement for all of them)",
         "'vs off' = the variant / 'off' of the same run: req/s and p99 as ratios, and the difference in the "
         "service's CPU ms per request (the cost of the shared limit per request; a difference smaller than the "
         "rounds' spread, in brackets: lowest–highest, is not a measured cost)",

@@ -18,26 +18,39 @@ import shutil
 
 from bench.build import run_build, site_spec
 from bench.report import Target, fmt, log, median
+from bench.sites import copy_site
 
 PHOTOS = 50
 
 
-def phone_photo(path, seed, width=4032, height=3024):
+def phone_photo(width=4032, height=3024, seed=1):
+    """A photo as a phone stores it, sideways: shapes and noise (so it compresses like a photo),
+    a red block at the stored top-left corner (upright, 90° clockwise, it is at the top right);
+    EXIF orientation 6, a camera and a GPS position. Returns (image, exif). The tests of the
+    images plugin use it too."""
     from PIL import Image, ImageDraw
     from PIL.ExifTags import GPS, IFD, Base
 
     rnd = random.Random(seed)
-    im = Image.effect_noise((width, height), 30).convert("RGB")
+    im = Image.effect_noise((width, height), 40).convert("RGB")
     draw = ImageDraw.Draw(im)
-    for _ in range(250):
+    for _ in range(300):
         x, y = rnd.randrange(width), rnd.randrange(height)
-        draw.ellipse([x, y, x + rnd.randrange(60, 900), y + rnd.randrange(60, 900)],
-                     fill=(rnd.randrange(256), rnd.randrange(256), rnd.randrange(256)))
+        draw.ellipse([x, y, x + rnd.randrange(60, 700), y + rnd.randrange(60, 700)],
+                     fill=(rnd.randrange(40, 256), rnd.randrange(120, 256), rnd.randrange(256)))
+    draw.rectangle([0, 0, width // 5, height // 5], fill=(255, 0, 0))
     exif = Image.Exif()
     exif[Base.Orientation] = 6
+    exif[Base.Make] = "Telefoon"
+    exif[Base.Model] = "Model 15"
     gps = exif.get_ifd(IFD.GPSInfo)
     gps[GPS.GPSLatitudeRef], gps[GPS.GPSLatitude] = "N", (53.0, 13.0, float(seed % 60))
     gps[GPS.GPSLongitudeRef], gps[GPS.GPSLongitude] = "E", (6.0, 34.0, 5.0)
+    return im, exif
+
+
+def save_phone_photo(path, seed):
+    im, exif = phone_photo(seed=seed)
     im.save(path, "JPEG", quality=92, exif=exif)
 
 
@@ -60,8 +73,6 @@ def _build(site, force=False):
 
 
 def pictures(work, quick, report):
-    from tests.support import copy_site
-
     count = 5 if quick else PHOTOS
     site = work / "pictures"
     shutil.rmtree(site, ignore_errors=True)
@@ -70,7 +81,7 @@ def pictures(work, quick, report):
     images.mkdir(exist_ok=True)
     names = [f"foto-{i:02d}.jpg" for i in range(count)]
     for i, name in enumerate(names):
-        phone_photo(images / name, i)
+        save_phone_photo(images / name, i)
     original = sum((images / n).stat().st_size for n in names)
     post = site / "content" / "blog" / "fotos.nl.md"
     post.write_text(_post(names), encoding="utf-8")
@@ -80,7 +91,7 @@ def pictures(work, quick, report):
     unrelated = next(p for p in sorted((site / "content" / "blog").glob("*.nl.md")) if p != post)
     unrelated.write_text(unrelated.read_text(encoding="utf-8") + "\nEen bewerking.\n", encoding="utf-8")
     runs["warm"] = _build(site)
-    phone_photo(images / "foto-nieuw.jpg", 999)
+    save_phone_photo(images / "foto-nieuw.jpg", 999)
     post.write_text(_post([*names, "foto-nieuw.jpg"]), encoding="utf-8")
     runs["one photo added"] = _build(site)
     for name, res in runs.items():

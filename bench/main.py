@@ -117,14 +117,7 @@ def main(sizes=None, quick=False, report_path=None, work=None, only=None):
     report.sections.sort(key=lambda md: next((i for i, o in enumerate(REPORT_ORDER)
                                               if md.lstrip("\n# ").startswith(o)), 99))
     write_report(report_path, machine, report, args, elapsed)
-    log("\n== Targets ==")
-    for t in report.targets:
-        log(f"  {t.name}: {t.measured} (target: {t.target}) -> {t.verdict()}")
-    log(f"\nbenchmark took {elapsed / 60:.1f} min; report written to {report_path}")
-    if report.problems:
-        log(f"{len(report.problems)} problem(s): see above and the report")
-        return 1
-    return 0
+    return finish(report, f"benchmark took {elapsed / 60:.1f} min; report written to {report_path}")
 
 
 def main_only(only, quick=False, report_path=None, work=None):
@@ -155,10 +148,15 @@ def main_only(only, quick=False, report_path=None, work=None):
             shutil.rmtree(work, ignore_errors=True)
     elapsed = time.monotonic() - t0
     merge_report(report_path, machine, report, args, elapsed, REPORT_ORDER, target_prefixes + (name,))
+    return finish(report, f"{name} took {elapsed / 60:.1f} min; its part of {report_path} rewritten")
+
+
+def finish(report, done):
+    """Print the targets and `done`; the exit status: 1 when the run found a problem."""
     log("\n== Targets ==")
     for t in report.targets:
         log(f"  {t.name}: {t.measured} (target: {t.target}) -> {t.verdict()}")
-    log(f"\n{name} took {elapsed / 60:.1f} min; its part of {report_path} rewritten")
+    log(f"\n{done}")
     if report.problems:
         log(f"{len(report.problems)} problem(s): see above and the report")
         return 1

@@ -21,7 +21,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bench.report import CHROMIUM, LIGHTHOUSE, Target, fmt, free_port, machine_info, run_bounded
-from bench.sites import site_settings
+from bench.sites import copy_site, site_settings
 
 # Chromium resolves update.googleapis.com even with --disable-component-update (seen with
 # strace); the resolver rule makes every name but loopback fail inside Chromium, so not even
@@ -220,8 +220,6 @@ def build_published(site, origin):
 
 def build_real_site(work, origin):
     """The site as it is (real content), built as published, to be served at `origin`."""
-    from tests.support import copy_site
-
     site = work / "real"
     if site.exists():
         shutil.rmtree(site)

@@ -2,8 +2,26 @@
 synthetic post pairs (content.py writes them) beside generated networks."""
 
 import shutil
+from pathlib import Path
 
 from bench.content import NETWORK_COUNT, linked_posts, write_networks, write_posts
+from sitebuild import ROOT
+
+
+def copy_site(dest, extra_posts=()):
+    """A copy of the real site (settings, content, theme, plugins) to build in isolation; the
+    npm packages (the editor's bundle, which every build serves at /admin/) linked, not copied.
+    The benchmark's sites and the tests' start from it."""
+    dest = Path(dest)
+    for name in ("content", "theme", "plugins"):
+        shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pelicanconf.py", "publishconf.py"):
+        shutil.copy2(ROOT / name, dest / name)
+    if (ROOT / "node_modules").is_dir():
+        (dest / "node_modules").symlink_to(ROOT / "node_modules", target_is_directory=True)
+    for post in extra_posts:
+        shutil.copy2(post, dest / "content" / "blog" / Path(post).name)
+    return dest
 
 
 def site_settings(site):
@@ -25,8 +43,6 @@ def networks_available(site):
 
 def prepare_site(dest, count):
     """A copy of the real site whose blog holds `count` synthetic post pairs."""
-    from tests.support import copy_site
-
     if dest.exists():
         shutil.rmtree(dest)
     copy_site(dest)

@@ -8,7 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from sqlalchemy import delete, func, insert, or_, select, text, update
+from sqlalchemy import bindparam, delete, func, insert, or_, select, text, update
 
 from formservice import mails
 from formservice.db import LOCK_WAIT_MS, health, join_requests, outbox, rate_limits, scrub, secrets, utcnow
@@ -155,7 +155,10 @@ def insert_requests(conn, requests, limits: Limits | None = None):
     sent = dict(conn.execute(
         select(outbox.c.to_key, func.count()).where(outbox.c.to_key.in_(keys), outbox.c.created_at >= cutoff)
         .group_by(outbox.c.to_key)).all())
-    notified = {}  # network -> notifications of the past hour (counted up to the threshold)
+    notified = {}  # network -> notifications of the past hour
+    if limits.notifications_per_hour > 0:
+        notified = _recent_notifications(conn, {r.row["network"] for r in live})
+    digested = {}  # network -> the requests of this batch that go into its digest
     fresh, fresh_mails = [], []
 
     def flush():
@@ -184,43 +187,57 @@ def insert_requests(conn, requests, limits: Limits | None = None):
                 sent[m["to_key"]] = sent.get(m["to_key"], 0) + 1
             if m["kind"] == mails.NOTIFICATION and limits.notifications_per_hour > 0 and r.digest is not None:
                 slug = r.row["network"]
-                if slug not in notified:
-                    notified[slug] = _recent_notifications(conn, slug, limits.notifications_per_hour)
-                if notified[slug] >= limits.notifications_per_hour:
-                    _add_to_digest(conn, r)
+                if notified.get(slug, 0) >= limits.notifications_per_hour:
+                    digested.setdefault(slug, []).append(r)
                     continue
-                notified[slug] += 1
+                notified[slug] = notified.get(slug, 0) + 1
             keep.append(m)
         r.outcome.update(replaced=False, mails=[m["kind"] for m in keep])
         fresh.append(r.row)
         fresh_mails += keep
     flush()
+    if digested:
+        _add_to_digests(conn, digested)
     return results
 
 
-def _recent_notifications(conn, slug, up_to):
-    """Notifications about network `slug` queued in the past hour, counted up to `up_to`."""
-    recent = (select(outbox.c.id).where(outbox.c.network == slug, outbox.c.kind == mails.NOTIFICATION,
-                                        outbox.c.created_at >= utcnow() - timedelta(hours=1)).limit(up_to).subquery())
-    return conn.execute(select(func.count()).select_from(recent)).scalar_one()
+def _recent_notifications(conn, slugs):
+    """Notifications queued in the past hour about each network of `slugs` (one statement for
+    the whole commit; the counts stay small: past the threshold a network's requests go into
+    its digest)."""
+    return dict(conn.execute(select(outbox.c.network, func.count()).where(
+        outbox.c.network.in_(sorted(slugs)), outbox.c.kind == mails.NOTIFICATION,
+        outbox.c.created_at >= utcnow() - timedelta(hours=1)).group_by(outbox.c.network)).all())
 
 
-def _add_to_digest(conn, new):
-    """Add a line about `new` to its network's digest that is still collecting (due in an hour
-    from its start, so no worker has claimed it yet), or start one."""
+_APPEND_TO_DIGEST = (update(outbox).where(outbox.c.id == bindparam("digest_id"),
+                                          func.length(outbox.c.body) < DIGEST_MAX_CHARS)
+                     .values(body=outbox.c.body + bindparam("lines")))
+
+
+def _add_to_digests(conn, digested):
+    """Add a line for each request of `digested` ({network: [requests of this commit]}) to its
+    network's digest that is still collecting (due in an hour from its start, so no worker has
+    claimed it yet), or start one. Three statements for the whole commit, whatever the number
+    of requests and networks: under a flood, every request of a commit goes this way."""
     now = utcnow()
-    line = mails.digest_line(new.row)
-    open_digest = conn.execute(select(outbox.c.id).where(
-        outbox.c.network == new.row["network"], outbox.c.kind == mails.DIGEST, outbox.c.sent_at.is_(None),
+    open_digests = dict(conn.execute(select(outbox.c.network, func.min(outbox.c.id)).where(
+        outbox.c.network.in_(sorted(digested)), outbox.c.kind == mails.DIGEST, outbox.c.sent_at.is_(None),
         outbox.c.claimed_until.is_(None), outbox.c.next_attempt_at > now + timedelta(seconds=5))
-        .order_by(outbox.c.id).limit(1)).scalar()
-    if open_digest is not None:
-        conn.execute(update(outbox).where(outbox.c.id == open_digest, func.length(outbox.c.body) < DIGEST_MAX_CHARS)
-                     .values(body=outbox.c.body + line))
-        return
-    conn.execute(insert(outbox), [dict(new.digest, body=new.digest["body"] + line, network=new.row["network"],
-                                       request_id=None, attempts=0, created_at=now,
-                                       next_attempt_at=now + timedelta(hours=1))])
+        .group_by(outbox.c.network)).all())
+    appends, starts = [], []
+    for network, batch in digested.items():
+        lines = "".join(mails.digest_line(r.row) for r in batch)
+        if network in open_digests:
+            appends.append({"digest_id": open_digests[network], "lines": lines})
+        else:
+            head = batch[0].digest
+            starts.append(dict(head, body=head["body"] + lines, network=network, request_id=None, attempts=0,
+                               created_at=now, next_attempt_at=now + timedelta(hours=1)))
+    if appends:
+        conn.execute(_APPEND_TO_DIGEST, appends)
+    if starts:
+        conn.execute(insert(outbox), starts)
 
 
 def _replace(conn, old_id, new):

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.sites import copy_site  # noqa: F401  (the tests' copies of the site are the benchmark's)
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -40,20 +42,6 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def copy_site(dest, extra_posts=()):
-    """A copy of the real site (settings, content, theme, plugins) to build in isolation."""
-    dest = Path(dest)
-    for name in ("content", "theme", "plugins"):
-        shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
-    for name in ("pelicanconf.py", "publishconf.py"):
-        shutil.copy2(ROOT / name, dest / name)
-    if (ROOT / "node_modules").is_dir():  # the editor's bundle, which every build serves at /admin/
-        (dest / "node_modules").symlink_to(ROOT / "node_modules", target_is_directory=True)
-    for post in extra_posts:
-        shutil.copy2(post, dest / "content" / "blog" / Path(post).name)
-    return dest
 
 
 def headers_file(path, url_path="/"):

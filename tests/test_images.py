@@ -8,7 +8,6 @@ stored picture's top-left corner; turned upright (90° clockwise) it must be at 
 
 import functools
 import json
-import random
 import re
 import time
 from urllib.parse import urlsplit
@@ -16,8 +15,9 @@ from urllib.parse import urlsplit
 import lxml.html
 import pytest
 from PIL import Image, ImageDraw
-from PIL.ExifTags import GPS, IFD, Base
+from PIL.ExifTags import IFD, Base
 
+from bench.images import phone_photo
 from sitebuild.build import build_site
 from tests.browser import chromium
 from tests.support import copy_site, headers_file, serve_static
@@ -60,27 +60,6 @@ Tekst.
 """
 
 PAGE = "/blog/fotos-van-de-bijeenkomst/"
-
-
-def phone_photo(width=4032, height=3024, seed=1):
-    """A sideways-stored photo: shapes and noise (so it compresses like a photo), a red block at
-    the stored top-left corner; EXIF orientation 6, a camera and a GPS position."""
-    rnd = random.Random(seed)
-    im = Image.effect_noise((width, height), 40).convert("RGB")
-    draw = ImageDraw.Draw(im)
-    for _ in range(300):
-        x, y = rnd.randrange(width), rnd.randrange(height)
-        draw.ellipse([x, y, x + rnd.randrange(60, 700), y + rnd.randrange(60, 700)],
-                     fill=(rnd.randrange(40, 256), rnd.randrange(120, 256), rnd.randrange(256)))
-    draw.rectangle([0, 0, width // 5, height // 5], fill=(255, 0, 0))
-    exif = Image.Exif()
-    exif[Base.Orientation] = 6
-    exif[Base.Make] = "Telefoon"
-    exif[Base.Model] = "Model 15"
-    gps = exif.get_ifd(IFD.GPSInfo)
-    gps[GPS.GPSLatitudeRef], gps[GPS.GPSLatitude] = "N", (53.0, 13.0, 10.0)
-    gps[GPS.GPSLongitudeRef], gps[GPS.GPSLongitude] = "E", (6.0, 34.0, 5.0)
-    return im, exif
 
 
 @pytest.fixture(scope="module")
@@ -249,6 +228,31 @@ def test_a_rebuild_after_an_unrelated_edit_makes_no_picture_again(photos, built)
     assert "nieuwezin" in (built / "blog" / "zonder-kopfoto" / "index.html").read_text(encoding="utf-8")
 
 
+def test_a_build_removes_cached_pictures_no_build_used_for_a_month(photos, built):
+    """IMAGES_CACHE_DAYS (30): an entry of a deleted or changed picture goes once no build used
+    it for that long; one the build uses stays whatever its age, a recent one stays, and what an
+    interrupted encoding left (a day old) goes."""
+    import os
+
+    cache = photos / "cache-images"
+    used = sorted(p.parent for p in cache.glob("*/meta.json"))
+    month_ago = time.time() - 31 * 86400
+    planted = {"gone": cache / ("0" * 20), "recent": cache / ("1" * 20), "tmp": cache / f"{'2' * 20}.tmp-999"}
+    for path in planted.values():
+        path.mkdir()
+        (path / "meta.json").write_text("{}", encoding="utf-8")
+    for path in [planted["gone"], planted["tmp"], *used]:
+        os.utime(path, (month_ago, month_ago))
+    os.utime(planted["recent"], (time.time() - 29 * 86400,) * 2)
+    post = photos / "content" / "blog" / "zonder-kopfoto.nl.md"
+    post.write_text(post.read_text(encoding="utf-8") + "\nNog een zin.\n", encoding="utf-8")
+    assert build_site(settings_file=photos / "pelicanconf.py", output=built, cwd=photos, capture=True)
+    assert not planted["gone"].exists() and not planted["tmp"].exists()
+    assert planted["recent"].exists()
+    assert all(p.exists() and p.stat().st_mtime > month_ago + 86400 for p in used), "used entries are kept, their use noted"
+    assert len(used) == 3
+
+
 def test_the_page_is_valid_html(built):
     from tests.test_html_valid import run_vnu
 
@@ -386,11 +390,15 @@ def test_picture_mistakes_are_one_line_each_in_check_and_build(tmp_path):
     assert not (root / "output").exists()
 
 
-def test_a_wrong_setting_is_one_line_at_start_up(tmp_path):
+@pytest.mark.parametrize("setting, value, message", [
+    ("IMAGES_WIDTHS", '"groot"', "images: IMAGES_WIDTHS must be a list of widths in pixels"),
+    ("IMAGES_CACHE_DAYS", "0", "images: IMAGES_CACHE_DAYS must be a number of days (1 or more)"),
+])
+def test_a_wrong_setting_is_one_line_at_start_up(tmp_path, setting, value, message):
     from sitebuild.errors import BuildFailed
 
     root = copy_site(tmp_path / "site")
     with pytest.raises(BuildFailed) as failed:
         build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root,
-                   extra={"IMAGES_WIDTHS": '"groot"'})
-    assert "images: IMAGES_WIDTHS must be a list of widths in pixels" in failed.value.errors
+                   extra={setting: value})
+    assert message in failed.value.errors

@@ -23,6 +23,7 @@ DEFAULTS = {
     # The text column (.prose, 42rem) inside the page's 1rem margins.
     "IMAGES_SIZES": "(min-width: 44rem) 42rem, calc(100vw - 2rem)",
     "IMAGES_CACHE_PATH": "cache-images",
+    "IMAGES_CACHE_DAYS": 30,  # an entry no build used for this long is removed
     "IMAGES_MAX_MEGAPIXELS": 40,
     "IMAGES_MAX_MEGABYTES": 30,
     "IMAGES_OG_SIZE": [1200, 630],
@@ -71,6 +72,9 @@ def validate(s):
             _fail(f"IMAGES_OG_DEFAULT must be None or a picture under PATH such as 'images/share.jpg', not {default!r}")
         if not os.path.isfile(os.path.join(s["PATH"], default)):
             _fail(f"IMAGES_OG_DEFAULT is {default!r}, but there is no file {os.path.join(s['PATH'], default)}")
+    days = s["IMAGES_CACHE_DAYS"]
+    if not isinstance(days, int) or isinstance(days, bool) or days < 1:
+        _fail(f"IMAGES_CACHE_DAYS must be a number of days (1 or more) after which an unused cached picture is removed, not {days!r}")
     if not isinstance(s["IMAGES_EAGER"], int) or s["IMAGES_EAGER"] < 0:
         _fail(f"IMAGES_EAGER must be the number of pictures at the top of a page loaded at once (0, 1...), not {s['IMAGES_EAGER']!r}")
 
@@ -337,6 +341,10 @@ def write_pictures(pelican):
                 os.link(src, dest)
             except OSError:
                 shutil.copyfile(src, dest)
+    removed = P.prune(os.path.abspath(s["IMAGES_CACHE_PATH"]), {pub.p.key for pub in _memo(s).values()},
+                      s["IMAGES_CACHE_DAYS"])
+    if removed:
+        log.info("images: removed %d cached picture(s) no build used for %d days", len(removed), s["IMAGES_CACHE_DAYS"])
 
 
 def generator_init(generator):

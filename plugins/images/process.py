@@ -13,6 +13,7 @@ import io
 import json
 import os
 import shutil
+import time
 from dataclasses import dataclass
 
 from PIL import Image, ImageCms, ImageOps
@@ -200,6 +201,39 @@ def process(path, params, cache_dir, digest=None):
             pass
     with open(meta_file, encoding="utf-8") as f:
         meta = json.load(f)
+    os.utime(entry)  # the entry's last use (prune); its files keep the time they were made
     return Processed(key=key, width=meta["width"], height=meta["height"],
                      variants=tuple(Variant(**v) for v in meta["variants"]), fallback=meta["fallback"],
                      og=Variant(**meta["og"]) if meta["og"] else None, directory=entry, encoded=encoded)
+
+
+def prune(cache_dir, keep, days, now=None):
+    """Remove the cache entries not used for `days` days (the directory's time is its last use:
+    process() sets it) and not in `keep`, and what an interrupted encoding left behind. Returns
+    the names removed. A picture deleted or changed leaves its entry unused; after `days` it
+    goes, so the cache does not grow for ever, and a branch switched back to within that time
+    still finds its pictures."""
+    now = time.time() if now is None else now
+    removed = []
+    try:
+        names = os.listdir(cache_dir)
+    except FileNotFoundError:
+        return removed
+    for name in sorted(names):
+        path = os.path.join(cache_dir, name)
+        try:
+            age = now - os.stat(path).st_mtime
+        except FileNotFoundError:
+            continue
+        leftover = ".tmp-" in name or name.endswith(".lock")
+        if name in keep or age < (86400 if leftover else days * 86400):
+            continue
+        if os.path.isdir(path):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            try:
+                os.unlink(path)
+            except FileNotFoundError:
+                continue
+        removed.append(name)
+    return removed

@@ -135,6 +135,30 @@ def test_fingerprinted_assets_are_immutable_and_keep_the_headers(production):
     assert logo.headers["cache-control"] == "no-cache"
 
 
+def test_the_images_plugins_pictures_are_immutable_with_their_types(production):
+    """The names the images plugin gives its files (photo.<hash>.<width>.<format>, og) are cached
+    for a year and answered with their image types; a picture under a plain name is revalidated.
+    (This site's content has no raster picture yet: the files are placed in the served tree.)"""
+    from plugins.images.plugin import Published
+    from plugins.images.process import Processed, Variant
+
+    variants = [Variant(800, 600, f, f"800.{f}", 1) for f in ("avif", "webp", "jpeg", "png")]
+    made = Published("images/nginx-test/photo.jpg", Processed(
+        "0123456789abcdef", 4032, 3024, tuple(variants), "jpeg", Variant(1200, 630, "jpeg", "og.jpg", 1), "", False), "")
+    kinds = {"avif": "image/avif", "webp": "image/webp", "jpeg": "image/jpeg", "png": "image/png"}
+    folder = production["output"] / "images" / "nginx-test"
+    folder.mkdir(parents=True, exist_ok=True)
+    for v in made.files():
+        path = made.save_as(v)
+        (production["output"] / path).write_bytes(b"picture bytes " + path.encode())
+        r = site(production, "/" + path)
+        assert r.status_code == 200 and r.headers["content-type"] == kinds[v.format], path
+        assert r.headers["cache-control"] == "public, max-age=31536000, immutable", path
+        assert r.content == (production["output"] / path).read_bytes()
+    (folder / "photo.jpg").write_bytes(b"an original under its own name")
+    assert site(production, "/images/nginx-test/photo.jpg").headers["cache-control"] == "no-cache"
+
+
 def test_addresses_redirects_and_the_404_pages(production):
     r = site(production, "/blog")
     assert r.status_code == 301 and r.headers["location"] == "/blog/"

@@ -151,3 +151,28 @@ def test_past_the_hourly_threshold_the_coordinator_gets_one_digest(make_client, 
                   headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}).status_code == 200
     [digest] = [m for m in rows(db, outbox) if m["kind"] == "digest"]
     assert "a5@voorbeeld.nl" not in digest["body"] and "a6@voorbeeld.nl" in digest["body"]
+
+
+
+def test_one_commit_past_the_threshold_adds_its_requests_to_the_digest_in_one_statement(db):
+    """The group-commit writer stores many requests per transaction: those past the hourly
+    threshold go into the network's digest with one statement per network, not one per request
+    (a flood would otherwise rewrite the digest row for every request), and in their order."""
+    from sqlalchemy import event
+
+    from tests.formservice.test_groupcommit import new
+
+    limits = store.Limits(rate_per_minute=0, window_hours=24, notifications_per_hour=2)
+    first = [new(i) for i in range(3)]
+    with db.begin() as conn:
+        store.insert_requests(conn, first, limits)  # two notifications; the third starts the digest
+    batch = [new(i) for i in range(3, 13)]
+    statements = []
+    event.listen(db, "before_cursor_execute", lambda conn, cursor, statement, *rest: statements.append(statement))
+    with db.begin() as conn:
+        store.insert_requests(conn, batch, limits)
+    [digest] = [m for m in rows(db, outbox) if m["kind"] == "digest"]
+    lines = digest["body"].split("\n\n", 1)[1].splitlines()
+    assert [line.split()[-1] for line in lines] == [r.id for r in first[2:] + batch]
+    digest_updates = [s for s in statements if s.lstrip().upper().startswith("UPDATE OUTBOX")]
+    assert len(digest_updates) == 1, digest_updates
