@@ -47,6 +47,20 @@ def test_the_smarty_pass_is_replaced_only_when_it_is_smartys_own():
     assert not isinstance(md.treeprocessors["smarty"], _SmartyPass)  # a pattern it does not know
 
 
+def test_every_expression_known_to_need_a_character_is_markdowns():
+    """_NEEDS is keyed by Markdown's own expressions: after an upgrade that changed them, a
+    key no pattern has would only cost speed; this says so."""
+    from buildcheck.typography import _NEEDS
+
+    expressions = set()
+    for angled in (False, True):
+        md = Markdown(extensions=EXTENSIONS, extension_configs={"markdown.extensions.smarty":
+                                                                  {"smart_angled_quotes": angled}})
+        expressions |= {md.inlinePatterns[i.name].getCompiledRegExp().pattern for i in md.inlinePatterns._priority}
+    assert set(_NEEDS) <= expressions
+    assert expressions <= set(_NEEDS)  # every pattern of the site's Markdown has its shortcut
+
+
 def test_same_html_as_smarty_and_typogrify_on_the_sites_text():
     texts = site_texts()
     assert len(texts) > 20

@@ -21,6 +21,7 @@ generated text.
 
 import re
 
+from markdown import inlinepatterns
 from markdown.treeprocessors import InlineProcessor
 from markdown.util import AtomicString
 from typogrify import filters
@@ -30,9 +31,29 @@ from typogrify import filters
 _SMARTY_TRIGGER = re.compile(r"""['"]|--|\.\.\.|<<|>>""")
 
 
+# What Markdown's own inline patterns (3.11) cannot match without, by their exact expression: a
+# text without any of these is not searched (an expression not listed here is always searched).
+_NEEDS = {
+    r"(?:(?<!\\)((?:\\{2})+)(?=`+)|(?<!\\)`)": ("`",),  # backtick
+    r"\\(.)": ("\\",),  # escape
+    r"\[\^([^\]]*)\]": ("[^",),  # footnote
+    r"(?<!\!)\[": ("[",),  # reference, link, short_reference
+    r"\!\[": ("![",),  # image_link, image_reference, short_image_ref
+    r"<([A-Za-z][A-Za-z0-9+.-]*://[^<>]*)>": ("://",),  # autolink
+    r"<([^<> !]+@[^@<> ]+)>": ("@",),  # automail
+    r"  \n": ("  \n",),  # linebreak
+    r"(&(?:\#[0-9]+|\#x[0-9a-fA-F]+|[a-zA-Z0-9]+);)": ("&",),  # entity
+    r"\*|_": ("*", "_"),  # em_strong, em_strong2, not_strong
+}
+for _html in (inlinepatterns.HTML_RE, inlinepatterns.HTML_RE + r"(?!\>)"):  # html; smarty's with angled quotes
+    if _html.startswith("(<"):
+        _NEEDS[_html] = ("<",)
+
+
 class _FastInline(InlineProcessor):
     """Markdown's inline pass, the same patterns in the same order, without its overhead per
-    text and pattern: a pattern whose expression finds nothing in a text is not tried on it.
+    text and pattern: a pattern whose expression finds nothing in a text is not tried on it
+    (nor searched, when the text lacks a character the expression needs: _NEEDS).
 
     InlineProcessor tries pattern after pattern on a text (self.__handleInline); a pattern
     that does not match passes the text on unchanged to the next, and after a match it never
@@ -44,7 +65,8 @@ class _FastInline(InlineProcessor):
     def run(self, tree, ancestors=None):
         registry = self.inlinePatterns
         self.inlinePatterns = tuple(registry)
-        self._expressions = tuple(p.getCompiledRegExp() for p in self.inlinePatterns)
+        expressions = [p.getCompiledRegExp() for p in self.inlinePatterns]
+        self._checks = tuple((_NEEDS.get(e.pattern), e) for e in expressions)
         try:
             return super().run(tree, ancestors)
         finally:
@@ -54,9 +76,12 @@ class _FastInline(InlineProcessor):
     def _InlineProcessor__handleInline(self, data, patternIndex=0):  # noqa: N802
         if isinstance(data, AtomicString):
             return data
-        expressions = self._expressions
-        for index in range(patternIndex, len(expressions)):
-            if expressions[index].search(data) is not None:
+        checks = self._checks
+        for index in range(patternIndex, len(checks)):
+            needs, expression = checks[index]
+            if needs is not None and not any(literal in data for literal in needs):
+                continue
+            if expression.search(data) is not None:
                 return InlineProcessor._InlineProcessor__handleInline(self, data, index)
         return data
 
