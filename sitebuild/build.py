@@ -29,6 +29,8 @@ class LanguageRun:
     returncode: int
     stdout: str
     stderr: str
+    sitemap: list = None  # its pages' sitemap entries (publishing.sitewide.sitemap_entries)
+    search_error: BuildFailed = None  # its Pagefind index failed
 
 
 def read_site_settings(settings_file):
@@ -111,10 +113,20 @@ def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None,
     todo = [lang for lang in langs if built_from.get(lang) != per_language[lang]]
     output.parent.mkdir(parents=True, exist_ok=True)
     fresh = Path(tempfile.mkdtemp(prefix=".output-", dir=output.parent))
-    with ThreadPoolExecutor(max_workers=max(1, len(todo))) as pool:
-        results = list(pool.map(
-            lambda lang: LanguageRun(lang, *_run(pelican_command(settings_file, content, fresh, lang, extra), cwd)),
-            todo))
+
+    def one(lang):
+        run = LanguageRun(lang, *_run(pelican_command(settings_file, content, fresh, lang, extra), cwd))
+        if run.returncode == 0 and not later:
+            # This language's search index and sitemap entries now, while the other runs go on.
+            run.sitemap, run.search_error = _index_and_read(fresh, settings, lang)
+        return run
+
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, len(todo))) as pool:
+            results = list(pool.map(one, todo))
+    except BaseException:
+        shutil.rmtree(fresh, ignore_errors=True)
+        raise
     failed = [r for r in results if r.returncode != 0]
     if failed:
         shutil.rmtree(fresh, ignore_errors=True)
@@ -135,7 +147,19 @@ def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None,
             pending = [lang for lang in langs if lang in todo or lang in _pending_languages(output)]
             (fresh / STAMP).write_text(f"{PENDING}{','.join(pending)}: {fingerprint}", encoding="utf-8")
         else:
-            sitewide_and_search(fresh, settings)
+            errors = [r.search_error for r in results if r.search_error]
+            if errors:
+                raise errors[0]
+            entries = [entry for r in results for entry in r.sitemap]
+            for lang in langs:  # the languages moved over: indexed again, as before
+                if lang not in todo:
+                    more, error = _index_and_read(fresh, settings, lang)
+                    if error:
+                        raise error
+                    entries += more
+            from publishing.sitewide import write_sitewide_files
+
+            write_sitewide_files(fresh, settings, entries)
             (fresh / STAMP).write_text(fingerprint, encoding="utf-8")
     except BaseException:
         shutil.rmtree(fresh, ignore_errors=True)
@@ -149,6 +173,33 @@ def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None,
     if old and not later:  # later: finish_build() deletes it, after the browser has the new page
         shutil.rmtree(old, ignore_errors=True)
     return results
+
+
+def language_pages(site, settings, lang):
+    """The HTML pages of one language's run in `site`: under its prefix, or, for the primary
+    language, everywhere but under the other languages' prefixes."""
+    site = Path(site)
+    prefixes = {code: cfg["prefix"] for code, cfg in settings["LANGUAGES"].items()}
+    if prefixes[lang]:
+        return list((site / prefixes[lang]).rglob("*.html"))
+    others = {Path(p).parts[0] for p in prefixes.values() if p}
+    return [page for entry in site.iterdir() if entry.name not in others
+            for page in ([entry] if entry.is_file() else entry.rglob("*.html")) if page.suffix == ".html"]
+
+
+def _index_and_read(site, settings, lang):
+    """Pagefind for one language's pages (its own process) while this thread reads their
+    sitemap entries: (entries, None), or (entries, BuildFailed) when Pagefind failed."""
+    from publishing.sitewide import sitemap_entries
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        search = pool.submit(index_for_search, site, settings, [lang])
+        entries = sitemap_entries(language_pages(site, settings, lang))
+        try:
+            search.result()
+        except BuildFailed as e:
+            return entries, e
+    return entries, None
 
 
 def sitewide_and_search(output, settings, langs=None, bundle=None):
