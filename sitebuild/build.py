@@ -17,7 +17,8 @@ from pathlib import Path
 
 from . import DEV_SETTINGS, ROOT
 from .errors import BuildFailed
-from .freshness import LANGUAGE_STAMPS, PENDING, STAMP, keep_cache_if_valid, language_fingerprints
+from .freshness import (LANGUAGE_STAMPS, PENDING, STAMP, code_fingerprint, keep_cache_if_valid,
+                        language_fingerprints)
 from .search import index_for_search
 
 SITEWIDE_LATER = ("pagefind", "sitemap.xml", "robots.txt", "_headers")  # what finish_build() renews
@@ -172,6 +173,75 @@ def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None,
     fresh.rename(output)
     if old and not later:  # later: finish_build() deletes it, after the browser has the new page
         shutil.rmtree(old, ignore_errors=True)
+    return results
+
+
+def start_warm_pelican(settings_file=DEV_SETTINGS, extra=None):
+    """A warm Pelican process (sitebuild.warm) for show_changes_first(), for the code as it is now."""
+    from .warm import WarmPelican
+
+    settings_file = Path(settings_file).resolve()
+    settings = read_site_settings(settings_file)
+    return WarmPelican(settings_file, code_fingerprint(settings_file, settings, extra),
+                       [settings_file.parent / p for p in settings["PLUGIN_PATHS"]])
+
+
+def show_changes_first(changes, settings_file=DEV_SETTINGS, output=ROOT / "output", content=None, cwd=ROOT,
+                       extra=None, warm=None):
+    """The first step of the editing loop, before the full build: when only Markdown files
+    were saved, run the languages they change with PUBLISHING_WRITE_ONLY (plugins/publishing/
+    selective.py: the pages that show those posts, and the few pages every run writes) into a
+    fresh directory, then move its files into `output`, each replacing the old one (os.replace).
+    Every file is read and checked as in a full run: a content problem raises BuildFailed and
+    leaves `output` as it was. Returns the runs, or None when this step does not apply (another
+    kind of file changed, one was deleted, or `output` was not built yet); the full build
+    (build_site(later=True), then finish_build()) renews the rest either way. With `warm` (a
+    start_warm_pelican() of the same code), the runs are forks of it, which have Pelican and
+    the plugins imported already."""
+    settings_file, output = Path(settings_file).resolve(), Path(output).resolve()
+    content = Path(content).resolve() if content else Path(cwd) / "content"
+    changes = [Path(p).resolve() for p in changes]
+    markdown = (".md", ".markdown", ".mkd", ".mdown")
+    if not changes or not all(p.suffix in markdown and p.is_file() and p.is_relative_to(content) for p in changes):
+        return None
+    try:
+        built_from = json.loads((output / LANGUAGE_STAMPS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    settings = read_site_settings(settings_file)
+    langs = list(settings["LANGUAGES"])
+    per_language = language_fingerprints(settings_file, settings, content, extra, langs)
+    todo = [lang for lang in langs if built_from.get(lang) != per_language[lang]]
+    if not todo:
+        return []
+    keep_cache_if_valid(settings_file, settings, extra)
+    only = dict(extra or {}, PUBLISHING_WRITE_ONLY=json.dumps([str(p) for p in changes]))
+    fresh = Path(tempfile.mkdtemp(prefix=".output-", dir=output.parent))
+    try:
+        commands = [pelican_command(settings_file, content, fresh, lang, only) for lang in todo]
+        ran = None
+        if warm is not None and warm.alive() and warm.fingerprint == code_fingerprint(settings_file, settings, extra):
+            try:
+                ran = warm.run_many([(cmd, cwd) for cmd in commands])
+            except OSError:
+                ran = None  # the warm process is gone: fresh processes, as a full build runs
+        if ran is None:
+            with ThreadPoolExecutor(max_workers=len(todo)) as pool:
+                ran = list(pool.map(lambda cmd: _run(cmd, cwd), commands))
+        results = [LanguageRun(lang, *r) for lang, r in zip(todo, ran)]
+        failed = [r for r in results if r.returncode != 0]
+        if failed:
+            raise BuildFailed(_unique_lines([r.stderr for r in failed] + [r.stdout for r in failed]))
+        # Not up to date until the full build (build_site(later=True), finish_build()) has run.
+        pending = sorted(set(todo) | set(_pending_languages(output)))
+        (output / STAMP).write_text(f"{PENDING}{','.join(pending)}: shown first", encoding="utf-8")
+        for path in sorted(fresh.rglob("*")):
+            if path.is_file():
+                target = output / path.relative_to(fresh)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(path, target)
+    finally:
+        shutil.rmtree(fresh, ignore_errors=True)
     return results
 
 
