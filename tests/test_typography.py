@@ -105,3 +105,21 @@ def test_unknown_filter_is_refused_as_typogrify_does():
         filters.typogrify("<p>a b</p>", IGNORE, bogus=False)
     with pytest.raises(TypeError):
         typogrify("<p>a b</p>", IGNORE, bogus=False)
+
+
+def test_dates_read_as_pelican_reads_them():
+    """The reader's shortcut for ISO dates without a time zone gives what Pelican's get_date gives."""
+    from pelican.readers import MarkdownReader
+    from pelican.settings import DEFAULT_CONFIG
+
+    from buildcheck.check import CheckedMarkdownReader
+
+    settings = dict(DEFAULT_CONFIG, LANGUAGES={"nl": {}}, BUILDCHECK_TYPOGRIFY=False)
+    ours, pelicans = CheckedMarkdownReader(settings), MarkdownReader(settings)
+    for value in ("2019-03-04", "2019-03-04 09:05", "2019-03-04 23:59:58", "2024-02-29 00:00"):
+        for name in ("date", "modified"):
+            mine, theirs = ours.process_metadata(name, value), pelicans.process_metadata(name, value)
+            assert mine == theirs and type(mine) is type(theirs) and mine.tzinfo is None
+    # anything else goes to Pelican's own processor
+    assert ours.process_metadata("date", "2019-03-04T09:05+01:00") == pelicans.process_metadata(
+        "date", "2019-03-04T09:05+01:00")

@@ -159,5 +159,7 @@ def typogrify(text, ignore_tags=None, **kwargs):
     unknown = set(kwargs) - {"amp", "smartypants", "caps", "initial_quotes", "widont_"}
     if unknown:
         raise TypeError(f"Unexpected keyword argument(s): {sorted(unknown)}")
+    if "<" not in text:  # no tag, so nothing to ignore: process_ignores would give [(text, True)]
+        return _apply(text, **kwargs) if text else text
     return "".join(_apply(chunk, **kwargs) if process else chunk
                    for chunk, process in filters.process_ignores(text, ignore_tags))
