@@ -68,7 +68,10 @@ def site_spec(site, origin=None):
 
 
 def cold_site_build(site, timeout=1800, origin=None):
+    """A build from a fresh checkout (or a CI job): no content cache and no previous output,
+    which plain_build removes before its build too (deleting one is not part of either figure)."""
     shutil.rmtree(site / "cache", ignore_errors=True)
+    shutil.rmtree(site / "output", ignore_errors=True)
     # force: a cold build must build even though the output is up to date.
     return run_build(dict(site_spec(site, origin), force=True), timeout)
 
@@ -235,9 +238,11 @@ def scale_and_editing(work, sizes, repeats, edit_repeats, budget, report):
     notes.append("ours runs its two language processes in parallel, so it needs both cores while plain "
                  "Pelican needs one: when other work loads the shared machine, ours loses more, and the "
                  "ratio grows (compare ratios of runs made under similar load)")
-    notes.append("'ours' is cold: the content cache is deleted first; 'ours, cache warm' is the same forced full "
-                 "build right after, with the content cache that one filled (Markdown and typogrify results per "
-                 "file: what `invoke build --force` or a CI job with its cache restored does); both write every "
+    notes.append("'ours' is cold: the content cache and the previous output are deleted first (as a fresh checkout "
+                 "or a CI job has neither; plain Pelican's output is deleted before its build too); 'ours, cache "
+                 "warm' is the same forced full build right after, with the content cache that one filled (Markdown "
+                 "and typogrify results per file: what `invoke build --force` or a CI job with its cache restored "
+                 "does), which also replaces the previous output (and deletes it, within its time); both write every "
                  "page into a fresh directory and swap it in (as `invoke build` does); pages = HTML files written. "
                  "Plain Pelican has no content cache (its default)")
     notes.append("plain = `python -m pelican` with the default theme, no plugins, TYPOGRIFY off, "

@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,31 +101,52 @@ def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None,
     settings = read_site_settings(settings_file)
     langs = list(settings["LANGUAGES"])
     # What the build depends on: every language's inputs (which together cover the settings,
-    # requirements, content, theme, plugins and the date).
-    per_language = language_fingerprints(settings_file, settings, content, extra, langs)
-    fingerprint = hashlib.sha256(json.dumps(per_language, sort_keys=True).encode()).hexdigest()
-    stamp = output / STAMP
-    if not force and stamp.is_file() and stamp.read_text(encoding="utf-8") == fingerprint:
-        return []
+    # requirements, content, theme, plugins and the date). A forced build runs every language
+    # whatever they are: it reads them while the runs go on.
+    per_language = fingerprint = None
+    if force:
+        todo = langs
+    else:
+        per_language = language_fingerprints(settings_file, settings, content, extra, langs)
+        fingerprint = hashlib.sha256(json.dumps(per_language, sort_keys=True).encode()).hexdigest()
+        stamp = output / STAMP
+        if stamp.is_file() and stamp.read_text(encoding="utf-8") == fingerprint:
+            return []
+        try:
+            built_from = json.loads((output / LANGUAGE_STAMPS).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            built_from = {}
+        todo = [lang for lang in langs if built_from.get(lang) != per_language[lang]]
     keep_cache_if_valid(settings_file, settings, extra)
-    try:
-        built_from = json.loads((output / LANGUAGE_STAMPS).read_text(encoding="utf-8")) if not force else {}
-    except (OSError, ValueError):
-        built_from = {}
-    todo = [lang for lang in langs if built_from.get(lang) != per_language[lang]]
     output.parent.mkdir(parents=True, exist_ok=True)
     fresh = Path(tempfile.mkdtemp(prefix=".output-", dir=output.parent))
+    sitemap = {}  # lang -> its pages' sitemap entries
+    sitemap_lock = threading.Lock()
+
+    def entries_read(lang, entries):
+        """The sitemap is written by the run that reads the last language's pages, while its
+        Pagefind still runs (when every language was run anew)."""
+        with sitemap_lock:
+            sitemap[lang] = entries
+            if len(sitemap) == len(langs):
+                from publishing.sitewide import write_sitewide_files
+
+                write_sitewide_files(fresh, settings, [e for code in langs for e in sitemap[code]])
 
     def one(lang):
         run = LanguageRun(lang, *_run(pelican_command(settings_file, content, fresh, lang, extra), cwd))
         if run.returncode == 0 and not later:
             # This language's search index and sitemap entries now, while the other runs go on.
-            run.sitemap, run.search_error = _index_and_read(fresh, settings, lang)
+            run.sitemap, run.search_error = _index_and_read(fresh, settings, lang, lambda e: entries_read(lang, e))
         return run
 
     try:
         with ThreadPoolExecutor(max_workers=max(1, len(todo))) as pool:
-            results = list(pool.map(one, todo))
+            futures = [pool.submit(one, lang) for lang in todo]
+            if per_language is None:
+                per_language = language_fingerprints(settings_file, settings, content, extra, langs)
+                fingerprint = hashlib.sha256(json.dumps(per_language, sort_keys=True).encode()).hexdigest()
+            results = [f.result() for f in futures]
     except BaseException:
         shutil.rmtree(fresh, ignore_errors=True)
         raise
@@ -151,16 +173,16 @@ def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None,
             errors = [r.search_error for r in results if r.search_error]
             if errors:
                 raise errors[0]
-            entries = [entry for r in results for entry in r.sitemap]
-            for lang in langs:  # the languages moved over: indexed again, as before
-                if lang not in todo:
-                    more, error = _index_and_read(fresh, settings, lang)
-                    if error:
-                        raise error
-                    entries += more
-            from publishing.sitewide import write_sitewide_files
+            if len(sitemap) < len(langs):  # some languages were moved over: indexed again, as before
+                for lang in langs:
+                    if lang not in todo:
+                        more, error = _index_and_read(fresh, settings, lang)
+                        if error:
+                            raise error
+                        sitemap[lang] = more
+                from publishing.sitewide import write_sitewide_files
 
-            write_sitewide_files(fresh, settings, entries)
+                write_sitewide_files(fresh, settings, [e for code in langs for e in sitemap[code]])
             (fresh / STAMP).write_text(fingerprint, encoding="utf-8")
     except BaseException:
         shutil.rmtree(fresh, ignore_errors=True)
@@ -257,14 +279,17 @@ def language_pages(site, settings, lang):
             for page in ([entry] if entry.is_file() else entry.rglob("*.html")) if page.suffix == ".html"]
 
 
-def _index_and_read(site, settings, lang):
+def _index_and_read(site, settings, lang, then=None):
     """Pagefind for one language's pages (its own process) while this thread reads their
-    sitemap entries: (entries, None), or (entries, BuildFailed) when Pagefind failed."""
+    sitemap entries, and calls then(entries): (entries, None), or (entries, BuildFailed) when
+    Pagefind failed."""
     from publishing.sitewide import sitemap_entries
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         search = pool.submit(index_for_search, site, settings, [lang])
         entries = sitemap_entries(language_pages(site, settings, lang))
+        if then is not None:
+            then(entries)
         try:
             search.result()
         except BuildFailed as e:
