@@ -93,6 +93,13 @@ class _SmartyPass(_FastInline):
         super().__init__(md)
         self.inlinePatterns = patterns
 
+    def run(self, tree, ancestors=None):
+        # A document none of whose texts has a trigger is left as it is: the pass would give
+        # every text back unchanged (and put it back where it was).
+        if not any(_SMARTY_TRIGGER.search(text) for text in tree.itertext()):
+            return tree
+        return super().run(tree, ancestors)
+
     def _InlineProcessor__handleInline(self, data, patternIndex=0):  # noqa: N802
         if _SMARTY_TRIGGER.search(data) is None:
             return data
