@@ -229,13 +229,17 @@ def scale_and_editing(work, sizes, repeats, edit_repeats, budget, report):
         shutil.rmtree(site, ignore_errors=True)  # the 5,000-post site takes hundreds of MB
     if search_note:
         notes.append(f"search index (Pagefind): {search_note}")
-    notes.append("ours, split: 'Pelican runs' = the slower of the two parallel language runs; then Pagefind "
-                 "indexes ('Pagefind s', its own process) while the build driver writes the sitewide files "
-                 "(sitemap.xml parses every page), and the directory is swapped in; 'sitewide files + swap' = "
-                 "the rest of the wall time (setup, cache check, what the sitemap takes beyond Pagefind, swap)")
-    notes.append("peak RSS: ours = the build driver + the larger of (the sum of the two language runs' peaks: "
-                 "they run at the same time) and (the largest later child, i.e. Pagefind); plain = the one "
-                 "Pelican process. 'largest process' = the largest single process (Pagefind, at the larger sizes)")
+    notes.append("ours, split: 'Pelican runs' = the slower of the two parallel language runs; each language's "
+                 "Pagefind starts when its own run is done (its own process, beside the other run) while the "
+                 "build driver reads that language's pages for the sitemap; 'Pagefind s' = what Pagefind adds "
+                 "after the last run; 'sitewide files + swap' = the rest of the wall time (setup, cache check, "
+                 "writing the sitemap, the swap)")
+    notes.append("peak RSS: ours = the build driver + the largest of: the two language runs' peaks summed (they run "
+                 "at the same time), the larger run's and the larger Pagefind's (a language's Pagefind runs beside "
+                 "the other run), the Pagefinds' peaks summed (both can run at once); each process's own peak "
+                 "(os.wait4): an upper bound. Runs before issue 16 counted only the largest Pagefind, though the "
+                 "two always ran at once, so their figure was lower. plain = the one Pelican process. 'largest "
+                 "process' = the largest single process")
     notes.append("ours runs its two language processes in parallel, so it needs both cores while plain "
                  "Pelican needs one: when other work loads the shared machine, ours loses more, and the "
                  "ratio grows (compare ratios of runs made under similar load)")
