@@ -13,6 +13,7 @@
     bench.load       the load generator, in a process of its own
     bench.check      6. the editors' check (`invoke check`) against a cold build, same run
     bench.images     7. pictures: 50 phone photos built cold, warm, and with one photo added
+    bench.profile    8. where the time of one cold language run goes (its parts' shares; cProfile)
 
 The build itself is sitebuild's (sitebuild.build.build_site); nothing here imports tasks.py.
 """

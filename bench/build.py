@@ -22,8 +22,9 @@ from bench.sites import prepare_site
 
 PLAIN_TYPOGRIFY_MAX = 100  # the "plain + typogrify" row only up to this size (time budget)
 BUILD_TARGET_SIZE, BUILD_TARGET_RATIO = 1000, 1.0  # full build: ours / plain Pelican
+BUILD_TARGET_COLD_SIZES = (1000, 5000)  # the cold build's target holds at each of these (issue 16)
 EDIT_TARGET_SIZE = 1000  # editing loop, as a share of the cold build of this size:
-EDIT_TARGET_ONE_POST, EDIT_TARGET_NOCHANGE = 0.25, 0.15
+EDIT_TARGET_ONE_POST, EDIT_TARGET_NOCHANGE = 0.10, 0.15
 
 PLAIN_SETTINGS = """\
 # Plain Pelican: the default theme, no plugins, the same Markdown (benchmark baseline).
@@ -68,7 +69,10 @@ def site_spec(site, origin=None):
 
 
 def cold_site_build(site, timeout=1800, origin=None):
+    """A build from a fresh checkout (or a CI job): no content cache and no previous output,
+    which plain_build removes before its build too (deleting one is not part of either figure)."""
     shutil.rmtree(site / "cache", ignore_errors=True)
+    shutil.rmtree(site / "output", ignore_errors=True)
     # force: a cold build must build even though the output is up to date.
     return run_build(dict(site_spec(site, origin), force=True), timeout)
 
@@ -83,12 +87,12 @@ def plain_build(work, site, typogrify, timeout=1800):
 
 
 def edit_one_post(site, count, n):
-    """Change the body of one Dutch post; return (its output page, the marker to look for)."""
+    """Change the body of one Dutch post; return (its output page, the marker to look for, the file)."""
     index = (count // 2 + n) % count
     path = site / "content" / "blog" / post_name(index, "nl")
     marker = f"bewerking-{n}-{time.time_ns()}"  # one word: typogrify's widont cannot split it
     path.write_text(path.read_text(encoding="utf-8") + f"\nEen nieuwe alinea: {marker}.\n", encoding="utf-8")
-    return site / "output" / "blog" / slug_for(index, "nl") / "index.html", marker
+    return site / "output" / "blog" / slug_for(index, "nl") / "index.html", marker, path
 
 
 def scale_and_editing(work, sizes, repeats, edit_repeats, budget, report):
@@ -191,14 +195,16 @@ def scale_and_editing(work, sizes, repeats, edit_repeats, budget, report):
                     report.problem(f"the no-change rebuild of the {count}-post site failed: {res['error'][-1500:]}")
                     break
                 nochange.append(res["seconds"])
-                page, marker = edit_one_post(site, count, n)
-                res = run_build(dict(site_spec(site), later=True), timeout=budget.left())
+                page, marker, source = edit_one_post(site, count, n)
+                res = run_build(dict(site_spec(site), later=True, changes=[str(source)], page=str(page), marker=marker),
+                                timeout=budget.left())
                 if not res["ok"]:
                     report.problem(f"the rebuild after an edit ({count} posts) failed: {res['error'][-1500:]}")
                     break
                 edited.append(res["page_seconds"])
                 finished.append(res["seconds"])
-                shown.append(page.exists() and marker in page.read_text(encoding="utf-8"))
+                shown.append(res.get("page_shown_first", True) and page.exists()
+                             and marker in page.read_text(encoding="utf-8"))
                 log(f"[edit] {count}: no change {nochange[-1]:.2f} s, one post changed: page {edited[-1]:.2f} s, "
                     f"search index + sitemap {finished[-1]:.2f} s (cold {cold:.2f} s); change visible: {shown[-1]}")
             if nochange:
@@ -223,19 +229,25 @@ def scale_and_editing(work, sizes, repeats, edit_repeats, budget, report):
         shutil.rmtree(site, ignore_errors=True)  # the 5,000-post site takes hundreds of MB
     if search_note:
         notes.append(f"search index (Pagefind): {search_note}")
-    notes.append("ours, split: 'Pelican runs' = the slower of the two parallel language runs; then Pagefind "
-                 "indexes ('Pagefind s', its own process) while the build driver writes the sitewide files "
-                 "(sitemap.xml parses every page), and the directory is swapped in; 'sitewide files + swap' = "
-                 "the rest of the wall time (setup, cache check, what the sitemap takes beyond Pagefind, swap)")
-    notes.append("peak RSS: ours = the build driver + the larger of (the sum of the two language runs' peaks: "
-                 "they run at the same time) and (the largest later child, i.e. Pagefind); plain = the one "
-                 "Pelican process. 'largest process' = the largest single process (Pagefind, at the larger sizes)")
+    notes.append("ours, split: 'Pelican runs' = the slower of the two parallel language runs; each language's "
+                 "Pagefind starts when its own run is done (its own process, beside the other run) while the "
+                 "build driver reads that language's pages for the sitemap; 'Pagefind s' = what Pagefind adds "
+                 "after the last run; 'sitewide files + swap' = the rest of the wall time (setup, cache check, "
+                 "writing the sitemap, the swap)")
+    notes.append("peak RSS: ours = the build driver + the largest of: the two language runs' peaks summed (they run "
+                 "at the same time), the larger run's and the larger Pagefind's (a language's Pagefind runs beside "
+                 "the other run), the Pagefinds' peaks summed (both can run at once); each process's own peak "
+                 "(os.wait4): an upper bound. Runs before issue 16 counted only the largest Pagefind, though the "
+                 "two always ran at once, so their figure was lower. plain = the one Pelican process. 'largest "
+                 "process' = the largest single process")
     notes.append("ours runs its two language processes in parallel, so it needs both cores while plain "
                  "Pelican needs one: when other work loads the shared machine, ours loses more, and the "
                  "ratio grows (compare ratios of runs made under similar load)")
-    notes.append("'ours' is cold: the content cache is deleted first; 'ours, cache warm' is the same forced full "
-                 "build right after, with the content cache that one filled (Markdown and typogrify results per "
-                 "file: what `invoke build --force` or a CI job with its cache restored does); both write every "
+    notes.append("'ours' is cold: the content cache and the previous output are deleted first (as a fresh checkout "
+                 "or a CI job has neither; plain Pelican's output is deleted before its build too); 'ours, cache "
+                 "warm' is the same forced full build right after, with the content cache that one filled (Markdown "
+                 "and typogrify results per file: what `invoke build --force` or a CI job with its cache restored "
+                 "does), which also replaces the previous output (and deletes it, within its time); both write every "
                  "page into a fresh directory and swap it in (as `invoke build` does); pages = HTML files written. "
                  "Plain Pelican has no content cache (its default)")
     notes.append("plain = `python -m pelican` with the default theme, no plugins, TYPOGRIFY off, "
@@ -246,10 +258,14 @@ def scale_and_editing(work, sizes, repeats, edit_repeats, budget, report):
                 "Pagefind s", "pages", "pages/s", "peak RSS MiB", "largest process MiB", "ratio"],
                [r for n in sorted(rows) for r in rows[n]], notes)
     edit_notes.append("no change: `invoke build` finds the output up to date and builds nothing")
-    edit_notes.append("one post changed: as the development server (make serve) rebuilds: every page is written anew into a fresh "
-                      "directory (unchanged posts' Markdown and typogrify from the content cache) and swapped in "
-                      "('page s': the changed page is served from then on, the browser reloads); then the sitemap "
-                      "and the search index are renewed ('+ search index s': the whole build)")
+    edit_notes.append("one post changed: as the development server (make serve) rebuilds: first the changed "
+                      "language's run, in a fork of the warm Pelican process the server keeps ready (started before "
+                      "the save, not timed), reads everything (unchanged posts from the content cache) and writes only "
+                      "the pages that show the post (its page, the listing pages it is on, the site's few other "
+                      "pages), which replace theirs in output/ ('page s': the changed page is served from then on, "
+                      "the browser reloads; 'page updated' checks it then); then the full build writes every page "
+                      "anew into a fresh directory, swaps it in, and renews the sitemap and the search index "
+                      "('+ search index s': the whole build)")
     report.add("Editing loop (% of the cold build of the same size)",
                ["posts", "cold s", "no change s", "% cold", "one post changed: page s", "% cold",
                 "+ search index s", "% cold", "page updated", "runs"], [edit_rows[n] for n in sorted(edit_rows)],
@@ -258,19 +274,22 @@ def scale_and_editing(work, sizes, repeats, edit_repeats, budget, report):
 
 
 def build_targets(per_size):
-    """The full build's targets (ours / plain Pelican), cold and with the cache warm, from the
-    runs scale_and_editing returned."""
+    """The full build's targets (ours / plain Pelican), cold (at 1,000 and 5,000 posts, issue 16)
+    and with the cache warm (at 1,000), from the runs scale_and_editing returned."""
     targets = []
-    for name, label in (("ours", "cold: no content cache"), ("ours, cache warm", "content cache warm")):
-        ratios, met = [], None
+    for name, label, sizes in (("ours", "cold: no content cache", BUILD_TARGET_COLD_SIZES),
+                               ("ours, cache warm", "content cache warm", (BUILD_TARGET_SIZE,))):
+        ratios, verdicts = [], []
         for count, runs in sorted(per_size.items()):
             ours = median([x["seconds"] for x in runs[name]])
             plain = median([x["seconds"] for x in runs["plain"]])
             if ours and plain:
                 ratios.append(f"{count:,}: {ours / plain:.2f}×")
-                if count == BUILD_TARGET_SIZE:
-                    met = ours / plain <= BUILD_TARGET_RATIO
+                if count in sizes:
+                    verdicts.append(ours / plain <= BUILD_TARGET_RATIO)
+        met = all(verdicts) if verdicts else None
+        at = " and ".join(f"{n:,}" for n in sizes)
         targets.append(Target(f"full build, {label}",
-                              f"ours / plain Pelican ≤ {BUILD_TARGET_RATIO:.1f} at {BUILD_TARGET_SIZE:,} posts",
+                              f"ours / plain Pelican ≤ {BUILD_TARGET_RATIO:.1f} at {at} posts",
                               ", ".join(ratios) or "–", met, informative=bool(ratios)))
     return targets

@@ -4,8 +4,8 @@ BENCHMARKS.md.
     invoke bench                  sizes 100, 1,000 and 5,000 posts; writes BENCHMARKS.md
     invoke bench --quick          100 posts, one repeat, no Lighthouse (a smoke test)
     invoke bench --sizes 100,1000 only these sizes (report in test-artifacts/)
-    invoke bench --only forms     only this section (forms, pages, check or images; no builds): its tables
-                                  and targets replace theirs in BENCHMARKS.md, the rest is kept
+    invoke bench --only forms     only this section (forms, pages, check, images or profile; no builds): its
+                                  tables and targets replace theirs in BENCHMARKS.md, the rest is kept
 
 The machine is shared and noisy, so build figures are given as RATIOS against a plain
 Pelican baseline measured in the same run, interleaved with ours (ours, plain, plain +
@@ -16,7 +16,8 @@ stopped, and either is said in the report.
 
 Sections (what each measures: the docstring of its module):
 1. Build scale and 2. Editing loop (build.py), 3. Page weight and 4. Lighthouse (pages.py),
-5. Form service (forms.py), 6. Editors' check (check.py).
+5. Form service (forms.py), 6. Editors' check (check.py), 7. Pictures (images.py), 8. Profile of
+one cold language run: where its time goes (profile.py).
 
 Return code: 0 when every section ran (targets met or missed are figures, shown as
 met/MISSED); 1 when something is broken: a build failed, a page loaded something from
@@ -30,7 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import build, check, forms, images, pages
+from bench import build, check, forms, images, pages, profile
 from bench.report import Budget, Report, fmt, log, machine_info, merge_report, write_report
 from sitebuild import ROOT
 
@@ -55,9 +56,10 @@ FIXED_SECTIONS = (
     ("form service benchmark", forms.form_service),
     ("editors' check benchmark", check.content_check),
     ("pictures benchmark", images.pictures),
+    ("build profile", profile.build_profile),
 )
 # The tables' order in the report (by the start of their titles): builds first; others last.
-REPORT_ORDER = ("Build scale", "Editing loop", "Editors' check", "Pictures", "Page weight", "Lighthouse", "Form service")
+REPORT_ORDER = ("Build scale", "Editing loop", "Profile", "Editors' check", "Pictures", "Page weight", "Lighthouse", "Form service")
 # `--only NAME`: a fixed section alone, and the start of the names of its targets and problems
 # (what it replaces in an existing report; its tables are found by REPORT_ORDER).
 ONLY = {
@@ -65,6 +67,7 @@ ONLY = {
     "forms": (FIXED_SECTIONS[1], ("form service",)),
     "check": (FIXED_SECTIONS[2], ("editors' check",)),
     "images": (FIXED_SECTIONS[3], ("pictures",)),
+    "profile": (FIXED_SECTIONS[4], ("profile",)),
 }
 
 

@@ -11,13 +11,15 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import DEV_SETTINGS, ROOT
 from .errors import BuildFailed
-from .freshness import LANGUAGE_STAMPS, PENDING, STAMP, keep_cache_if_valid, language_fingerprints
+from .freshness import (LANGUAGE_STAMPS, PENDING, STAMP, code_fingerprint, keep_cache_if_valid,
+                        language_fingerprints)
 from .search import index_for_search
 
 SITEWIDE_LATER = ("pagefind", "sitemap.xml", "robots.txt", "_headers")  # what finish_build() renews
@@ -29,6 +31,8 @@ class LanguageRun:
     returncode: int
     stdout: str
     stderr: str
+    sitemap: list = None  # its pages' sitemap entries (publishing.sitewide.sitemap_entries)
+    search_error: BuildFailed = None  # its Pagefind index failed
 
 
 def read_site_settings(settings_file):
@@ -97,24 +101,55 @@ def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None,
     settings = read_site_settings(settings_file)
     langs = list(settings["LANGUAGES"])
     # What the build depends on: every language's inputs (which together cover the settings,
-    # requirements, content, theme, plugins and the date).
-    per_language = language_fingerprints(settings_file, settings, content, extra, langs)
-    fingerprint = hashlib.sha256(json.dumps(per_language, sort_keys=True).encode()).hexdigest()
-    stamp = output / STAMP
-    if not force and stamp.is_file() and stamp.read_text(encoding="utf-8") == fingerprint:
-        return []
+    # requirements, content, theme, plugins and the date). A forced build runs every language
+    # whatever they are: it reads them while the runs go on.
+    per_language = fingerprint = None
+    if force:
+        todo = langs
+    else:
+        per_language = language_fingerprints(settings_file, settings, content, extra, langs)
+        fingerprint = hashlib.sha256(json.dumps(per_language, sort_keys=True).encode()).hexdigest()
+        stamp = output / STAMP
+        if stamp.is_file() and stamp.read_text(encoding="utf-8") == fingerprint:
+            return []
+        try:
+            built_from = json.loads((output / LANGUAGE_STAMPS).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            built_from = {}
+        todo = [lang for lang in langs if built_from.get(lang) != per_language[lang]]
     keep_cache_if_valid(settings_file, settings, extra)
-    try:
-        built_from = json.loads((output / LANGUAGE_STAMPS).read_text(encoding="utf-8")) if not force else {}
-    except (OSError, ValueError):
-        built_from = {}
-    todo = [lang for lang in langs if built_from.get(lang) != per_language[lang]]
     output.parent.mkdir(parents=True, exist_ok=True)
     fresh = Path(tempfile.mkdtemp(prefix=".output-", dir=output.parent))
-    with ThreadPoolExecutor(max_workers=max(1, len(todo))) as pool:
-        results = list(pool.map(
-            lambda lang: LanguageRun(lang, *_run(pelican_command(settings_file, content, fresh, lang, extra), cwd)),
-            todo))
+    sitemap = {}  # lang -> its pages' sitemap entries
+    sitemap_lock = threading.Lock()
+
+    def entries_read(lang, entries):
+        """The sitemap is written by the run that reads the last language's pages, while its
+        Pagefind still runs (when every language was run anew)."""
+        with sitemap_lock:
+            sitemap[lang] = entries
+            if len(sitemap) == len(langs):
+                from publishing.sitewide import write_sitewide_files
+
+                write_sitewide_files(fresh, settings, [e for code in langs for e in sitemap[code]])
+
+    def one(lang):
+        run = LanguageRun(lang, *_run(pelican_command(settings_file, content, fresh, lang, extra), cwd))
+        if run.returncode == 0 and not later:
+            # This language's search index and sitemap entries now, while the other runs go on.
+            run.sitemap, run.search_error = _index_and_read(fresh, settings, lang, lambda e: entries_read(lang, e))
+        return run
+
+    try:
+        with ThreadPoolExecutor(max_workers=max(1, len(todo))) as pool:
+            futures = [pool.submit(one, lang) for lang in todo]
+            if per_language is None:
+                per_language = language_fingerprints(settings_file, settings, content, extra, langs)
+                fingerprint = hashlib.sha256(json.dumps(per_language, sort_keys=True).encode()).hexdigest()
+            results = [f.result() for f in futures]
+    except BaseException:
+        shutil.rmtree(fresh, ignore_errors=True)
+        raise
     failed = [r for r in results if r.returncode != 0]
     if failed:
         shutil.rmtree(fresh, ignore_errors=True)
@@ -135,7 +170,19 @@ def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None,
             pending = [lang for lang in langs if lang in todo or lang in _pending_languages(output)]
             (fresh / STAMP).write_text(f"{PENDING}{','.join(pending)}: {fingerprint}", encoding="utf-8")
         else:
-            sitewide_and_search(fresh, settings)
+            errors = [r.search_error for r in results if r.search_error]
+            if errors:
+                raise errors[0]
+            if len(sitemap) < len(langs):  # some languages were moved over: indexed again, as before
+                for lang in langs:
+                    if lang not in todo:
+                        more, error = _index_and_read(fresh, settings, lang)
+                        if error:
+                            raise error
+                        sitemap[lang] = more
+                from publishing.sitewide import write_sitewide_files
+
+                write_sitewide_files(fresh, settings, [e for code in langs for e in sitemap[code]])
             (fresh / STAMP).write_text(fingerprint, encoding="utf-8")
     except BaseException:
         shutil.rmtree(fresh, ignore_errors=True)
@@ -149,6 +196,105 @@ def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None,
     if old and not later:  # later: finish_build() deletes it, after the browser has the new page
         shutil.rmtree(old, ignore_errors=True)
     return results
+
+
+def start_warm_pelican(settings_file=DEV_SETTINGS, extra=None):
+    """A warm Pelican process (sitebuild.warm) for show_changes_first(), for the code as it is now."""
+    from .warm import WarmPelican
+
+    settings_file = Path(settings_file).resolve()
+    settings = read_site_settings(settings_file)
+    return WarmPelican(settings_file, code_fingerprint(settings_file, settings, extra),
+                       [settings_file.parent / p for p in settings["PLUGIN_PATHS"]])
+
+
+def show_changes_first(changes, settings_file=DEV_SETTINGS, output=ROOT / "output", content=None, cwd=ROOT,
+                       extra=None, warm=None):
+    """The first step of the editing loop, before the full build: when only Markdown files
+    were saved, run the languages they change with PUBLISHING_WRITE_ONLY (plugins/publishing/
+    selective.py: the pages that show those posts, and the few pages every run writes) into a
+    fresh directory, then move its files into `output`, each replacing the old one (os.replace).
+    Every file is read and checked as in a full run: a content problem raises BuildFailed and
+    leaves `output` as it was. Returns the runs, or None when this step does not apply (another
+    kind of file changed, one was deleted, or `output` was not built yet); the full build
+    (build_site(later=True), then finish_build()) renews the rest either way. With `warm` (a
+    start_warm_pelican() of the same code), the runs are forks of it, which have Pelican and
+    the plugins imported already."""
+    settings_file, output = Path(settings_file).resolve(), Path(output).resolve()
+    content = Path(content).resolve() if content else Path(cwd) / "content"
+    changes = [Path(p).resolve() for p in changes]
+    markdown = (".md", ".markdown", ".mkd", ".mdown")
+    if not changes or not all(p.suffix in markdown and p.is_file() and p.is_relative_to(content) for p in changes):
+        return None
+    try:
+        built_from = json.loads((output / LANGUAGE_STAMPS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    settings = read_site_settings(settings_file)
+    langs = list(settings["LANGUAGES"])
+    per_language = language_fingerprints(settings_file, settings, content, extra, langs)
+    todo = [lang for lang in langs if built_from.get(lang) != per_language[lang]]
+    if not todo:
+        return []
+    keep_cache_if_valid(settings_file, settings, extra)
+    only = dict(extra or {}, PUBLISHING_WRITE_ONLY=json.dumps([str(p) for p in changes]))
+    fresh = Path(tempfile.mkdtemp(prefix=".output-", dir=output.parent))
+    try:
+        commands = [pelican_command(settings_file, content, fresh, lang, only) for lang in todo]
+        ran = None
+        if warm is not None and warm.alive() and warm.fingerprint == code_fingerprint(settings_file, settings, extra):
+            try:
+                ran = warm.run_many([(cmd, cwd) for cmd in commands])
+            except OSError:
+                ran = None  # the warm process is gone: fresh processes, as a full build runs
+        if ran is None:
+            with ThreadPoolExecutor(max_workers=len(todo)) as pool:
+                ran = list(pool.map(lambda cmd: _run(cmd, cwd), commands))
+        results = [LanguageRun(lang, *r) for lang, r in zip(todo, ran)]
+        failed = [r for r in results if r.returncode != 0]
+        if failed:
+            raise BuildFailed(_unique_lines([r.stderr for r in failed] + [r.stdout for r in failed]))
+        # Not up to date until the full build (build_site(later=True), finish_build()) has run.
+        pending = sorted(set(todo) | set(_pending_languages(output)))
+        (output / STAMP).write_text(f"{PENDING}{','.join(pending)}: shown first", encoding="utf-8")
+        for path in sorted(fresh.rglob("*")):
+            if path.is_file():
+                target = output / path.relative_to(fresh)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(path, target)
+    finally:
+        shutil.rmtree(fresh, ignore_errors=True)
+    return results
+
+
+def language_pages(site, settings, lang):
+    """The HTML pages of one language's run in `site`: under its prefix, or, for the primary
+    language, everywhere but under the other languages' prefixes."""
+    site = Path(site)
+    prefixes = {code: cfg["prefix"] for code, cfg in settings["LANGUAGES"].items()}
+    if prefixes[lang]:
+        return list((site / prefixes[lang]).rglob("*.html"))
+    others = {Path(p).parts[0] for p in prefixes.values() if p}
+    return [page for entry in site.iterdir() if entry.name not in others
+            for page in ([entry] if entry.is_file() else entry.rglob("*.html")) if page.suffix == ".html"]
+
+
+def _index_and_read(site, settings, lang, then=None):
+    """Pagefind for one language's pages (its own process) while this thread reads their
+    sitemap entries, and calls then(entries): (entries, None), or (entries, BuildFailed) when
+    Pagefind failed."""
+    from publishing.sitewide import sitemap_entries
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        search = pool.submit(index_for_search, site, settings, [lang])
+        entries = sitemap_entries(language_pages(site, settings, lang))
+        if then is not None:
+            then(entries)
+        try:
+            search.result()
+        except BuildFailed as e:
+            return entries, e
+    return entries, None
 
 
 def sitewide_and_search(output, settings, langs=None, bundle=None):

@@ -45,7 +45,7 @@ import uvicorn
 import watchfiles
 
 from . import ROOT
-from .build import build_site, finish_build, read_site_settings
+from .build import build_site, finish_build, read_site_settings, show_changes_first, start_warm_pelican
 from .errors import BuildFailed, one_line_errors
 
 HOST = "127.0.0.1"
@@ -183,6 +183,7 @@ class Rebuilder:
         self.last_errors: list[str] = []  # one line each; empty after a good build
         self.changed = threading.Condition()
         self._lock = threading.Lock()  # one build at a time
+        self.warm = None  # a warm Pelican process for the first step after a save (sitebuild.warm)
 
     @property
     def token(self):
@@ -193,11 +194,15 @@ class Rebuilder:
         self.out.flush()
 
     def rebuild(self, changes=(), first=False):
-        """Build once; True if it succeeded. Never raises for a broken site."""
+        """Build once; True if it succeeded. Never raises for a broken site.
+
+        After saved Markdown files only, the pages that show them come first (build.
+        show_changes_first, in forks of a warm Pelican process): the browser reloads then, and
+        the full build renews every page, the search index and the sitemap right after."""
         with self._lock:
             started = time.monotonic()
             what = ", ".join(sorted({os.path.relpath(p, self.root) for p in changes})[:5])
-            errors, runs = None, []
+            errors, runs, shown = None, [], None
             try:
                 # A settings file that does not even load is reported on one line too.
                 read_site_settings(self.settings_file)
@@ -206,6 +211,12 @@ class Rebuilder:
             if errors is None:
                 try:
                     reload_changed_modules(changes)
+                    if not first:
+                        shown = show_changes_first(changes, settings_file=self.settings_file, output=self.output,
+                                                   cwd=self.root, warm=self.warm)
+                    if shown:
+                        self._succeeded()
+                        self._say(f"shown in {time.monotonic() - started:.1f} s ({what})")
                     # The first build is a whole one; later ones show the pages first and
                     # renew the search index and sitemap right after (finish_build).
                     runs = build_site(settings_file=self.settings_file, output=self.output, cwd=self.root,
@@ -215,15 +226,17 @@ class Rebuilder:
                 except Exception as e:  # noqa: BLE001 (report, keep serving)
                     errors = [f"build: {type(e).__name__}: {e}".replace("\n", " ")]
             seconds = time.monotonic() - started
-            with self.changed:
-                if errors is None:
-                    self.generation += 1
-                    self.last_errors = []
-                else:
-                    self.failures += 1
-                    self.last_errors = errors
-                self.changed.notify_all()
+            if errors is not None or not shown:  # after pages shown first, the browser has them already
+                with self.changed:
+                    if errors is None:
+                        self.generation += 1
+                        self.last_errors = []
+                    else:
+                        self.failures += 1
+                        self.last_errors = errors
+                    self.changed.notify_all()
             if errors is None:
+                self._warm_up()
                 if not runs:
                     self._say("output/ is up to date" + (f" ({what})" if what else ""))
                     return True
@@ -236,6 +249,33 @@ class Rebuilder:
         for line in errors:
             self._say(f"  {line}")
         return False
+
+    def _succeeded(self):
+        with self.changed:
+            self.generation += 1
+            self.last_errors = []
+            self.changed.notify_all()
+
+    def _warm_up(self):
+        """Have a warm Pelican process of the current code ready for the next save (it imports
+        in the background). A broken one is not kept: the next step runs fresh processes."""
+        try:
+            from .freshness import code_fingerprint
+
+            settings = read_site_settings(self.settings_file)
+            wanted = code_fingerprint(self.settings_file.resolve(), settings, None)
+            if self.warm is not None and self.warm.alive() and self.warm.fingerprint == wanted:
+                return
+            self.close()
+            self.warm = start_warm_pelican(self.settings_file)
+        except Exception:  # noqa: BLE001 (only a speed-up)
+            self.warm = None
+
+    def close(self):
+        """End the warm Pelican process."""
+        if self.warm is not None:
+            self.warm.close()
+            self.warm = None
 
     def _finish(self, started):
         try:
@@ -624,6 +664,7 @@ class DevServer:
             self.children.stop()
             for t in threads:
                 t.join(timeout=5)
+            self.rebuilder.close()
             restore()
 
     def stop(self):

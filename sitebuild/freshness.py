@@ -76,6 +76,12 @@ def language_fingerprints(settings_file, settings, content, extra, langs):
     return {lang: h.hexdigest() for lang, h in hashes.items()}
 
 
+def code_fingerprint(settings_file, settings, extra):
+    """A hash of what turns a file into pages: the settings, the requirements and the plugins'
+    code (not the content, not the theme)."""
+    return _fingerprint(settings_file, settings, extra, plugin_dirs(settings_file, settings))
+
+
 def keep_cache_if_valid(settings_file, settings, extra):
     """Pelican's content cache (Markdown and typogrify results per file) is keyed by each
     file's modification time only: a change of the settings or of the plugins' code would
@@ -83,7 +89,7 @@ def keep_cache_if_valid(settings_file, settings, extra):
     if not (settings["CACHE_CONTENT"] and settings["LOAD_CONTENT_CACHE"]):
         return
     cache = Path(settings["CACHE_PATH"])
-    fingerprint = _fingerprint(settings_file, settings, extra, plugin_dirs(settings_file, settings))
+    fingerprint = code_fingerprint(settings_file, settings, extra)
     stamp = cache / STAMP
     if cache.is_dir() and not (stamp.is_file() and stamp.read_text(encoding="utf-8") == fingerprint):
         shutil.rmtree(cache)

@@ -521,3 +521,22 @@ def test_pictures_benchmark_counts_the_pictures_each_build_makes(tmp_path):
     made = [line.split("|")[3].strip() for line in table.splitlines() if line.startswith("| ") and "build" not in line]
     assert made == ["5", "0", "1"], table  # cold, warm (an unrelated edit), one photo added
     assert all(t.met for t in report.targets if t.name.startswith("pictures")), report.targets
+
+
+# --- the profile of one language run ----------------------------------------------------------
+
+def test_profile_section_times_every_part_of_one_language_run(tmp_path):
+    import bench.profile
+
+    report = bench.report.Report()
+    bench.profile.build_profile(tmp_path, True, report)  # quick: 100 posts
+    shares, hot = report.sections
+    assert "Profile: one cold language run (100 posts, nl)" in shares
+    for part in bench.profile.PARTS:
+        assert f"| {part} | " in shares
+    # every part was measured (a wrapper that no longer wraps anything would show 0.00)
+    for part in (bench.profile.TYPOGRAPHY, bench.profile.MARKDOWN, bench.profile.TEMPLATES, bench.profile.FOREIGN, bench.profile.PAGEFIND,
+                 bench.profile.SITEMAP):
+        row = next(line for line in shares.splitlines() if line.startswith(f"| {part} | "))
+        assert float(row.split("|")[2]) > 0, row
+    assert "| function | own s |" in hot and hot.count("\n| ") >= 10

@@ -29,6 +29,7 @@ from pelican import signals
 from pelican.generators import Generator
 
 from buildcheck.check import typogrifier
+from buildcheck.typography import speed_up_markdown
 from sitebuild.problem import Problem
 
 from networks.model import NetworkErrors, did_you_mean, is_http_url, load_networks, network_files, shown_path
@@ -126,7 +127,7 @@ def markdown_renderer(settings):
     extensions += [e for e in config.get("extension_configs", {}) if e not in extensions]
     # The meta extension would eat a first line such as "Doel: ..." as metadata.
     config["extensions"] = [e for e in extensions if e not in ("markdown.extensions.meta", "meta")]
-    md = Markdown(**config)
+    md = speed_up_markdown(Markdown(**config))
     typogrify = typogrifier(settings, omit=["caps"])
 
     def render(text):

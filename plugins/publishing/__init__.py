@@ -8,6 +8,9 @@
 * after every language's run: sitemap.xml (with hreflang alternates), robots.txt and the
   ``_headers`` file for static hosts (see :mod:`publishing.sitewide`).
 
+* ``PUBLISHING_WRITE_ONLY`` (the saved files, set by the development server's first step after
+  a save): only the pages that show those posts are written (:mod:`publishing.selective`).
+
 Settings (prefix PUBLISHING_): PUBLISHING_FINGERPRINT (bool), PUBLISHING_SHOW_DRAFTS (bool),
 PUBLISHING_CSP_EXTRA (mapping of directive -> extra sources).
 """

@@ -117,6 +117,10 @@ def finalized(pelican):
 
 
 def register():
+    from . import selective
+
+    signals.get_writer.connect(selective.get_writer)
+    signals.all_generators_finalized.connect(selective.choose)
     signals.initialized.connect(initialized)
     signals.generator_init.connect(generator_init)
     signals.finalized.connect(finalized)

@@ -24,14 +24,12 @@ def page_url(output: Path, page: Path) -> str:
     return "/" + (rel[: -len("index.html")] if rel.endswith("index.html") else rel)
 
 
-def write_sitemap(output, site_origin):
-    """Write output/sitemap.xml; URLs are made absolute with ``site_origin``."""
-    output = Path(output)
-    ET.register_namespace("", SM)
-    ET.register_namespace("xhtml", XHTML)
-    urlset = ET.Element(f"{{{SM}}}urlset")
-    base = site_origin.rstrip("/") + "/"
-    for page in sorted(output.rglob("*.html")):
+def sitemap_entries(pages):
+    """[(page, [(hreflang, href), ...])] of the pages (HTML files) that belong in the sitemap,
+    with the alternates each carries. The build reads each language's pages as soon as its run
+    is done (sitebuild.build), and writes the sitemap of all of them once every run is."""
+    entries = []
+    for page in pages:
         if page.name in EXCLUDE:
             continue
         # Only the <head> matters, and parsing it alone keeps this fast on large sites.
@@ -40,12 +38,28 @@ def write_sitemap(output, site_origin):
         doc = lxml.html.fromstring(raw[: end + 7] + b"</html>" if end != -1 else raw)
         if doc.xpath("/html[@data-sitemap='exclude'] | //meta[@name='robots'][contains(@content, 'noindex')]"):
             continue
+        entries.append((page, [(link.get("hreflang"), link.get("href"))
+                               for link in doc.xpath("//head/link[@rel='alternate'][@hreflang]")]))
+    return entries
+
+
+def write_sitemap(output, site_origin, entries=None):
+    """Write output/sitemap.xml; URLs are made absolute with ``site_origin``. `entries`:
+    sitemap_entries() of every page, if read already (else every page of `output` is read)."""
+    output = Path(output)
+    if entries is None:
+        entries = sitemap_entries(output.rglob("*.html"))
+    ET.register_namespace("", SM)
+    ET.register_namespace("xhtml", XHTML)
+    urlset = ET.Element(f"{{{SM}}}urlset")
+    base = site_origin.rstrip("/") + "/"
+    for page, links in sorted(entries, key=lambda entry: entry[0]):
         here = page_url(output, page)
         url = ET.SubElement(urlset, f"{{{SM}}}url")
         ET.SubElement(url, f"{{{SM}}}loc").text = urljoin(base, here.lstrip("/"))
-        for link in doc.xpath("//head/link[@rel='alternate'][@hreflang]"):
-            ET.SubElement(url, f"{{{XHTML}}}link", rel="alternate", hreflang=link.get("hreflang"),
-                          href=urljoin(base + here.lstrip("/"), link.get("href")))
+        for hreflang, href in links:
+            ET.SubElement(url, f"{{{XHTML}}}link", rel="alternate", hreflang=hreflang,
+                          href=urljoin(base + here.lstrip("/"), href))
     tree = ET.ElementTree(urlset)
     ET.indent(tree)
     tree.write(output / "sitemap.xml", encoding="utf-8", xml_declaration=True)
@@ -87,9 +101,10 @@ def _path_blocks(settings):
         "".join(f"  {name}: {value}\n" for name, value in headers.items())
 
 
-def write_sitewide_files(output, settings):
-    """The files that describe the whole site, written after every language's run."""
+def write_sitewide_files(output, settings, entries=None):
+    """The files that describe the whole site, written after every language's run (`entries`:
+    see write_sitemap)."""
     origin = settings["SITEURL"] if settings["SITEURL"].startswith("http") else settings["SITE_ORIGIN"]
-    write_sitemap(output, origin)
+    write_sitemap(output, origin, entries)
     write_robots(output, origin)
     write_headers(output, settings)

@@ -1,0 +1,93 @@
+"""The editing loop's first step (sitebuild.build.show_changes_first, plugins/publishing/
+selective.py): after a saved post, only the pages that show it are written, into output/, in
+forks of a warm Pelican process; a mistake fails it like a build; the full build after it
+makes the same site as a build from scratch."""
+
+import hashlib
+
+import pytest
+
+from bench.content import post_name, slug_for
+from bench.sites import prepare_site
+from sitebuild.build import build_site, finish_build, show_changes_first, start_warm_pelican
+from sitebuild.errors import BuildFailed
+from sitebuild.freshness import PENDING, STAMP
+
+POSTS = 30
+
+
+def files(directory):
+    """{path: (mtime, hash)} of every file: a file written again has a new mtime."""
+    return {p.relative_to(directory).as_posix(): (p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
+            for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    root = tmp_path_factory.mktemp("editing") / "site"
+    prepare_site(root, POSTS)
+    build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root)
+    return root
+
+
+def show_first(site, changes, warm=None):
+    return show_changes_first(changes, settings_file=site / "pelicanconf.py", output=site / "output", cwd=site,
+                              warm=warm)
+
+
+def test_a_saved_post_is_shown_first_and_only_the_pages_that_show_it_are_written(site):
+    out = site / "output"
+    before = files(out)
+    post = site / "content" / "blog" / post_name(12, "nl")
+    post.write_text(post.read_text(encoding="utf-8") + "\nEen nieuwe alinea: markering-eerst.\n", encoding="utf-8")
+    warm = start_warm_pelican(site / "pelicanconf.py")
+    try:
+        runs = show_first(site, [post], warm)
+    finally:
+        warm.close()
+    assert [r.lang for r in runs] == ["nl"]  # the body changed: the English pages cannot have
+    page = f"blog/{slug_for(12, 'nl')}/index.html"
+    assert "markering-eerst" in (out / page).read_text(encoding="utf-8")
+    after = files(out)
+    written = {p for p in after if after[p][0] != before.get(p, (None,))[0]}
+    pages = {p for p in before if p.endswith(".html")}
+    assert page in written
+    assert f"blog/{slug_for(3, 'nl')}/index.html" not in written  # another post's page
+    assert not any(p.startswith("en/") for p in written)
+    assert len(written & pages) < len(pages) / 3, sorted(written & pages)
+    assert (out / STAMP).read_text(encoding="utf-8").startswith(PENDING), "not up to date before the full build"
+    assert not list(site.glob(".output-*")), "the first step left its directory behind"
+
+    # The full build after it: every page anew, the search index and sitemap; the same site as
+    # a build from scratch.
+    build_site(settings_file=site / "pelicanconf.py", output=out, cwd=site, later=True)
+    assert finish_build(settings_file=site / "pelicanconf.py", output=out)
+    scratch = site.parent / "scratch"
+    build_site(settings_file=site / "pelicanconf.py", output=scratch, cwd=site, force=True)
+    ours, theirs = files(out), files(scratch)
+    assert set(ours) == set(theirs)
+    assert [p for p in ours if ours[p][1] != theirs[p][1]] == [".build-stamp"] or \
+        [p for p in ours if ours[p][1] != theirs[p][1]] == []
+
+
+def test_a_mistake_in_the_saved_post_fails_the_first_step_and_leaves_the_output(site):
+    out = site / "output"
+    before = files(out)
+    post = site / "content" / "blog" / post_name(5, "nl")
+    good = post.read_text(encoding="utf-8")
+    post.write_text(good.replace("\nlang: nl\n", "\nlang: nl\nauhtor: X\n", 1), encoding="utf-8")
+    try:
+        with pytest.raises(BuildFailed) as e:
+            show_first(site, [post])
+        assert f"content/blog/{post_name(5, 'nl')}:" in e.value.errors
+        assert "auhtor: unknown metadata key (did you mean 'author'?)" in e.value.errors
+        assert files(out) == before
+        assert not list(site.glob(".output-*"))
+    finally:
+        post.write_text(good, encoding="utf-8")
+
+
+def test_other_changes_are_left_to_the_full_build(site):
+    assert show_first(site, [site / "theme" / "templates" / "base.html"]) is None
+    assert show_first(site, [site / "content" / "blog" / "deleted.md"]) is None  # a deleted post
+    assert show_first(site, [site / "content" / "networks" / "netwerk-01.yaml"]) is None
