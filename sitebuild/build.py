@@ -31,7 +31,6 @@ class LanguageRun:
     returncode: int
     stdout: str
     stderr: str
-    sitemap: list = None  # its pages' sitemap entries (publishing.sitewide.sitemap_entries)
     search_error: BuildFailed = None  # its Pagefind index failed
 
 
@@ -108,14 +107,11 @@ def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None,
         todo = langs
     else:
         per_language = language_fingerprints(settings_file, settings, content, extra, langs)
-        fingerprint = hashlib.sha256(json.dumps(per_language, sort_keys=True).encode()).hexdigest()
+        fingerprint = _site_fingerprint(per_language)
         stamp = output / STAMP
         if stamp.is_file() and stamp.read_text(encoding="utf-8") == fingerprint:
             return []
-        try:
-            built_from = json.loads((output / LANGUAGE_STAMPS).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            built_from = {}
+        built_from = _built_from(output) or {}
         todo = [lang for lang in langs if built_from.get(lang) != per_language[lang]]
     keep_cache_if_valid(settings_file, settings, extra)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -129,15 +125,13 @@ def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None,
         with sitemap_lock:
             sitemap[lang] = entries
             if len(sitemap) == len(langs):
-                from publishing.sitewide import write_sitewide_files
-
-                write_sitewide_files(fresh, settings, [e for code in langs for e in sitemap[code]])
+                _write_sitewide(fresh, settings, sitemap)
 
     def one(lang):
         run = LanguageRun(lang, *_run(pelican_command(settings_file, content, fresh, lang, extra), cwd))
         if run.returncode == 0 and not later:
             # This language's search index and sitemap entries now, while the other runs go on.
-            run.sitemap, run.search_error = _index_and_read(fresh, settings, lang, lambda e: entries_read(lang, e))
+            _, run.search_error = _index_and_read(fresh, settings, lang, lambda e: entries_read(lang, e))
         return run
 
     try:
@@ -145,7 +139,7 @@ def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None,
             futures = [pool.submit(one, lang) for lang in todo]
             if per_language is None:
                 per_language = language_fingerprints(settings_file, settings, content, extra, langs)
-                fingerprint = hashlib.sha256(json.dumps(per_language, sort_keys=True).encode()).hexdigest()
+                fingerprint = _site_fingerprint(per_language)
             results = [f.result() for f in futures]
     except BaseException:
         shutil.rmtree(fresh, ignore_errors=True)
@@ -180,9 +174,7 @@ def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None,
                         if error:
                             raise error
                         sitemap[lang] = more
-                from publishing.sitewide import write_sitewide_files
-
-                write_sitewide_files(fresh, settings, [e for code in langs for e in sitemap[code]])
+                _write_sitewide(fresh, settings, sitemap)
             (fresh / STAMP).write_text(fingerprint, encoding="utf-8")
     except BaseException:
         shutil.rmtree(fresh, ignore_errors=True)
@@ -196,6 +188,26 @@ def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None,
     if old and not later:  # later: finish_build() deletes it, after the browser has the new page
         shutil.rmtree(old, ignore_errors=True)
     return results
+
+
+def _site_fingerprint(per_language):
+    """One hash of every language's inputs: the output is up to date when its STAMP holds it."""
+    return hashlib.sha256(json.dumps(per_language, sort_keys=True).encode()).hexdigest()
+
+
+def _built_from(output):
+    """What each language's pages in `output` were built from (LANGUAGE_STAMPS), or None."""
+    try:
+        return json.loads((output / LANGUAGE_STAMPS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _write_sitewide(site, settings, sitemap):
+    """The sitewide files of `site`, from the sitemap entries read per language ({lang: entries})."""
+    from publishing.sitewide import write_sitewide_files
+
+    write_sitewide_files(site, settings, [e for lang in settings["LANGUAGES"] for e in sitemap[lang]])
 
 
 def start_warm_pelican(settings_file=DEV_SETTINGS, extra=None):
@@ -226,9 +238,8 @@ def show_changes_first(changes, settings_file=DEV_SETTINGS, output=ROOT / "outpu
     markdown = (".md", ".markdown", ".mkd", ".mdown")
     if not changes or not all(p.suffix in markdown and p.is_file() and p.is_relative_to(content) for p in changes):
         return None
-    try:
-        built_from = json.loads((output / LANGUAGE_STAMPS).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    built_from = _built_from(output)
+    if built_from is None:
         return None
     settings = read_site_settings(settings_file)
     langs = list(settings["LANGUAGES"])

@@ -215,7 +215,7 @@ class Rebuilder:
                         shown = show_changes_first(changes, settings_file=self.settings_file, output=self.output,
                                                    cwd=self.root, warm=self.warm)
                     if shown:
-                        self._succeeded()
+                        self._announce(None)
                         self._say(f"shown in {time.monotonic() - started:.1f} s ({what})")
                     # The first build is a whole one; later ones show the pages first and
                     # renew the search index and sitemap right after (finish_build).
@@ -227,14 +227,7 @@ class Rebuilder:
                     errors = [f"build: {type(e).__name__}: {e}".replace("\n", " ")]
             seconds = time.monotonic() - started
             if errors is not None or not shown:  # after pages shown first, the browser has them already
-                with self.changed:
-                    if errors is None:
-                        self.generation += 1
-                        self.last_errors = []
-                    else:
-                        self.failures += 1
-                        self.last_errors = errors
-                    self.changed.notify_all()
+                self._announce(errors)
             if errors is None:
                 self._warm_up()
                 if not runs:
@@ -250,10 +243,16 @@ class Rebuilder:
             self._say(f"  {line}")
         return False
 
-    def _succeeded(self):
+    def _announce(self, errors):
+        """Tell the open pages (they wait on `changed`): a new generation to reload, or the
+        build's errors (None: it succeeded)."""
         with self.changed:
-            self.generation += 1
-            self.last_errors = []
+            if errors is None:
+                self.generation += 1
+                self.last_errors = []
+            else:
+                self.failures += 1
+                self.last_errors = errors
             self.changed.notify_all()
 
     def _warm_up(self):

@@ -229,6 +229,29 @@ def _publish(page):
         raise
 
 
+def _editor_page(browser):
+    """A page for the editor that records CSP violations (RECORD_VIOLATIONS) and script errors."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    context.add_init_script(RECORD_VIOLATIONS)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return context, page, errors
+
+
+def _new_dutch_post(page, admin, title, slug, key, date, summary, text):
+    """A new post in the editor at `admin`, its Dutch side filled in (the English one left empty)."""
+    page.goto(admin + "#/collections/blog/new")
+    page.wait_for_selector("[data-site-language=en]")
+    page.locator("input[id^=title-field-]").nth(0).fill(title)
+    page.locator("input[id^=slug-field-]").nth(0).fill(slug)
+    page.locator("input[id^=translation_key-field-]").nth(0).fill(key)
+    page.locator("input[id^=date-field-]").nth(0).fill(date)
+    page.locator("textarea[id^=summary-field-]").nth(0).fill(summary)
+    page.locator("[contenteditable=true]").nth(0).click()
+    page.keyboard.type(text)
+
+
 def _wait_for(predicate, what, timeout=20):
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -245,11 +268,7 @@ def test_write_translate_and_edit_a_network_in_the_browser(editing):
     root, url, backend, port = editing
     blog, networks = root / "content" / "blog", root / "content" / "networks"
     with chromium() as browser:
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        context.add_init_script(RECORD_VIOLATIONS)
-        page = context.new_page()
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
+        context, page, errors = _editor_page(browser)
         response = page.goto(url + "/admin/")
         assert "'unsafe-inline'" in response.headers["content-security-policy"]
         page.get_by_role("button", name="Inloggen").click()  # decap-server: no password
@@ -285,15 +304,8 @@ def test_write_translate_and_edit_a_network_in_the_browser(editing):
         _wait_for(lambda: nl_file.exists() and en_file.exists(), "decap-server wrote no post files")
 
         # A post in Dutch only: no file for the language nobody wrote in.
-        page.goto(url + "/admin/?dutch-only#/collections/blog/new")
-        page.wait_for_selector("[data-site-language=en]")
-        page.locator("input[id^=title-field-]").nth(0).fill("Alleen in het Nederlands")
-        page.locator("input[id^=slug-field-]").nth(0).fill("alleen-in-het-nederlands")
-        page.locator("input[id^=translation_key-field-]").nth(0).fill("alleen-nederlands")
-        page.locator("input[id^=date-field-]").nth(0).fill("2025-05-04")
-        page.locator("textarea[id^=summary-field-]").nth(0).fill("Een bericht zonder vertaling.")
-        page.locator("[contenteditable=true]").nth(0).click()
-        page.keyboard.type("Alleen Nederlands.")
+        _new_dutch_post(page, url + "/admin/?dutch-only", "Alleen in het Nederlands", "alleen-in-het-nederlands",
+                        "alleen-nederlands", "2025-05-04", "Een bericht zonder vertaling.", "Alleen Nederlands.")
         _publish(page)
         dutch_only = blog / "alleen-nederlands.nl.md"
         _wait_for(dutch_only.exists, "decap-server wrote no Dutch-only post")
@@ -383,22 +395,12 @@ def test_a_picture_uploaded_in_the_editor_is_shown_and_published_light(editing, 
     assert not uploaded.exists()
 
     with chromium() as browser:
-        context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        context.add_init_script(RECORD_VIOLATIONS)
-        page = context.new_page()
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
+        context, page, errors = _editor_page(browser)
         page.goto(url + "/admin/?picture")
         page.get_by_role("button", name="Inloggen").click()
-        page.goto(url + "/admin/?picture#/collections/blog/new")
-        page.wait_for_selector("[data-site-language=en]")
-        page.locator("input[id^=title-field-]").nth(0).fill("Een foto uit de browser")
-        page.locator("input[id^=slug-field-]").nth(0).fill("een-foto-uit-de-browser")
-        page.locator("input[id^=translation_key-field-]").nth(0).fill("foto-uit-de-browser")
-        page.locator("input[id^=date-field-]").nth(0).fill("2025-05-05")
-        page.locator("textarea[id^=summary-field-]").nth(0).fill("Een bericht met een foto, geüpload in de browser.")
-        page.locator("[contenteditable=true]").nth(0).click()
-        page.keyboard.type("Zo zag de bijeenkomst eruit.")
+        _new_dutch_post(page, url + "/admin/?picture", "Een foto uit de browser", "een-foto-uit-de-browser",
+                        "foto-uit-de-browser", "2025-05-05", "Een bericht met een foto, geüpload in de browser.",
+                        "Zo zag de bijeenkomst eruit.")
 
         # The share picture, uploaded through the image field's media library: shown at once.
         _choose_picture(page, page.get_by_role("button", name="Kies een afbeelding").first, upload=photo)
