@@ -57,7 +57,7 @@ def formservice_available():
             return False, "the formservice package (with formservice.cli) is not importable"
         if importlib.util.find_spec("formservice.app") is None:
             return False, "formservice.app is missing"
-        import networks.model  # noqa: F401 - the form service reads networks with the site's loader
+        import core.networks  # noqa: F401 - the form service reads networks with the site's loader
     except Exception as e:  # noqa: BLE001
         return False, f"{type(e).__name__}: {e}"
     return True, ""

@@ -25,6 +25,7 @@ import signal
 import sys
 import traceback
 
+from core.networks import NetworkErrors
 from formservice.config import Config
 
 log = logging.getLogger("formservice")
@@ -262,8 +263,6 @@ def main(argv=None):
     except ValueError as e:
         print(f"formservice: {e}", file=sys.stderr)
         return 2
-    from networks.model import NetworkErrors
-
     from formservice.migrate import MigrationFailed
 
     try:

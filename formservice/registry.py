@@ -11,14 +11,13 @@ import threading
 import time
 from pathlib import Path
 
+from core.networks import load_networks
 from formservice import LANGUAGES
 
 log = logging.getLogger(__name__)
 
 
 def load(directory):
-    from networks.model import load_networks  # the site's loader (networks/model.py)
-
     return {n.slug: n for n in load_networks(Path(directory), list(LANGUAGES))}
 
 

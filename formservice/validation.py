@@ -13,7 +13,7 @@ from decimal import Decimal, InvalidOperation
 from email.headerregistry import Address
 from urllib.parse import urlsplit
 
-from networks.model import QUESTION_FIELD_PREFIX
+from core.networks import QUESTION_FIELD_PREFIX
 
 from formservice.i18n import N_, gettext
 

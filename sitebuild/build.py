@@ -16,6 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from publishing.sitewide import sitemap_entries, write_sitewide_files
+
 from . import DEV_SETTINGS, ROOT
 from .errors import BuildFailed
 from .freshness import (LANGUAGE_STAMPS, PENDING, STAMP, code_fingerprint, keep_cache_if_valid,
@@ -205,7 +207,6 @@ def _built_from(output):
 
 def _write_sitewide(site, settings, sitemap):
     """The sitewide files of `site`, from the sitemap entries read per language ({lang: entries})."""
-    from publishing.sitewide import write_sitewide_files
 
     write_sitewide_files(site, settings, [e for lang in settings["LANGUAGES"] for e in sitemap[lang]])
 
@@ -294,7 +295,6 @@ def _index_and_read(site, settings, lang, then=None):
     """Pagefind for one language's pages (its own process) while this thread reads their
     sitemap entries, and calls then(entries): (entries, None), or (entries, BuildFailed) when
     Pagefind failed."""
-    from publishing.sitewide import sitemap_entries
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         search = pool.submit(index_for_search, site, settings, [lang])
@@ -311,7 +311,6 @@ def _index_and_read(site, settings, lang, then=None):
 def sitewide_and_search(output, settings, langs=None, bundle=None):
     """The sitewide files (sitemap, robots, headers) and the search index, side by side:
     Pagefind runs in its own processes while this one parses the pages for the sitemap."""
-    from publishing.sitewide import write_sitewide_files
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         search = pool.submit(index_for_search, output, settings, langs, bundle)

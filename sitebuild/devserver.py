@@ -44,6 +44,8 @@ from pathlib import Path
 import uvicorn
 import watchfiles
 
+from publishing.sitewide import headers_for
+
 from . import ROOT
 from .build import build_site, finish_build, read_site_settings, show_changes_first, start_warm_pelican
 from .errors import BuildFailed, one_line_errors
@@ -124,29 +126,9 @@ def inject(html: bytes) -> bytes:
 
 
 def header_lines(output: Path, path="/"):
-    """The headers that output/_headers gives `path`, such as the CSP: those of every block
-    whose pattern matches it (``/*``, ``/admin/*``...), in order; ``! Name`` (Cloudflare
-    Pages' syntax) drops what an earlier block set, so /admin/ gets its own policy."""
-    try:
-        text = (output / "_headers").read_text(encoding="utf-8")
-    except OSError:
-        return []
-    headers, applies = [], False
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        if not line[0].isspace():
-            pattern = line.strip()
-            applies = path == pattern or (pattern.endswith("*") and path.startswith(pattern[:-1]))
-        elif applies and line.strip().startswith("!"):
-            drop = line.strip()[1:].strip().lower()
-            headers = [(n, v) for n, v in headers if n.lower() != drop]
-        elif applies and ":" in line:
-            name, _, value = line.strip().partition(":")
-            # HSTS over plain http on 127.0.0.1 is meaningless; leave it to the real host.
-            if name.lower() != "strict-transport-security":
-                headers.append((name.strip(), value.strip()))
-    return headers
+    """The headers that output/_headers gives `path` (publishing.sitewide.headers_for), less
+    HSTS: over plain http on 127.0.0.1 it is meaningless; it is left to the real host."""
+    return [(n, v) for n, v in headers_for(output / "_headers", path) if n.lower() != "strict-transport-security"]
 
 
 def reload_changed_modules(changes):

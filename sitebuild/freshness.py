@@ -11,6 +11,8 @@ import re
 import shutil
 from pathlib import Path
 
+import core
+
 from . import ROOT
 
 STAMP = ".build-stamp"
@@ -37,12 +39,8 @@ def _fingerprint(settings_file, settings, extra, roots):
 
 
 def plugin_dirs(settings_file, settings):
-    """The code a build runs besides Pelican: the plugins, and the network model and problem
-    type they import (networks/, sitebuild/problem.py)."""
-    import networks
-
-    return [Path(settings_file).parent / p for p in settings["PLUGIN_PATHS"]] + [
-        Path(networks.__file__).parent, Path(__file__).with_name("problem.py")]
+    """The code a build runs besides Pelican: the plugins, and the core they import (core/)."""
+    return [Path(settings_file).parent / p for p in settings["PLUGIN_PATHS"]] + [Path(core.__file__).parent]
 
 
 def _today():

@@ -44,23 +44,6 @@ def free_port():
         return s.getsockname()[1]
 
 
-def headers_file(path, url_path="/"):
-    """The headers a `_headers` file (Cloudflare Pages format) gives `url_path`: those of every
-    block whose pattern matches it, in order; `! Name` drops what an earlier block set."""
-    headers, applies = [], False
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        if line and not line.startswith(" "):
-            pattern = line.strip()
-            applies = url_path == pattern or pattern.endswith("*") and url_path.startswith(pattern[:-1])
-        elif applies and line.strip().startswith("!"):
-            name = line.strip()[1:].strip().lower()
-            headers = [(n, v) for n, v in headers if n.lower() != name]
-        elif applies and ":" in line:
-            name, value = line.strip().split(":", 1)
-            headers.append((name, value.strip()))
-    return headers
-
-
 @contextlib.contextmanager
 def serve_static(directory, headers=()):
     """Serve a built site over HTTP on loopback, as a static host does; yields its URL.
@@ -68,7 +51,7 @@ def serve_static(directory, headers=()):
 
     class Handler(http.server.SimpleHTTPRequestHandler):
         def end_headers(self):
-            # `headers`: a list for every path, or a function of the path (see headers_file)
+            # `headers`: a list for every path, or a function of the path (see publishing.sitewide.headers_for)
             for name, value in headers(self.path.split("?")[0]) if callable(headers) else headers:
                 self.send_header(name, value)
             super().end_headers()

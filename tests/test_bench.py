@@ -89,13 +89,13 @@ def test_generator_networks_and_network_links(tmp_path):
     assert len(slugs) == 20 and len(list((tmp_path / "networks").glob("*.yaml"))) == 20
     import jsonschema
     import yaml
-    from networks.model import SCHEMA_PATH
+    from core.networks import SCHEMA_PATH
 
     validator = jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
     for p in (tmp_path / "networks").glob("*.yaml"):
         errors = list(validator.iter_errors(yaml.safe_load(p.read_text(encoding="utf-8"))))
         assert not errors, f"{p.name}: {[e.message for e in errors]}"
-    from networks.model import load_networks  # the site's own loader: the strictest check
+    from core.networks import load_networks  # the site's own loader: the strictest check
 
     loaded = load_networks(tmp_path / "networks", ["nl", "en"])
     assert sorted(n.slug for n in loaded) == sorted(slugs)

@@ -1,10 +1,10 @@
-"""buildcheck.source and buildcheck.dates: the one reading of a source file that check and
+"""core.source and core.dates: the one reading of a source file that check and
 build share (the planted-mistake tests in test_editor_mistakes.py run it end to end)."""
 
 import pytest
 
-from buildcheck.dates import parse_date
-from buildcheck.source import check_body, normalize, parse_header
+from core.dates import parse_date
+from core.source import check_body, normalize, parse_header
 
 LANGS = ["nl", "en"]
 

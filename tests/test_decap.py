@@ -23,10 +23,11 @@ import yaml
 
 from sitebuild.build import build_site
 from sitebuild.errors import BuildFailed
-from networks.model import is_email, is_http_url
-from networks.model import schema as network_schema
+from core.networks import is_email, is_http_url
+from core.networks import schema as network_schema
 from tests.browser import chromium
-from tests.support import ROOT, copy_site, free_port, headers_file, require
+from publishing.sitewide import headers_for
+from tests.support import ROOT, copy_site, free_port, require
 
 DECAP_SERVER = ROOT / "node_modules" / ".bin" / "decap-server"
 
@@ -143,8 +144,8 @@ def test_network_fields_refuse_what_the_build_refuses(config):
 
 
 def test_admin_alone_gets_the_editors_policy(site):
-    public = dict(headers_file(site / "_headers", "/blog/"))
-    admin = dict(headers_file(site / "_headers", "/admin/"))
+    public = dict(headers_for(site / "_headers", "/blog/"))
+    admin = dict(headers_for(site / "_headers", "/admin/"))
     assert "'unsafe-inline'" not in public["Content-Security-Policy"]
     assert "'unsafe-eval'" not in public["Content-Security-Policy"]
     assert public["Cross-Origin-Opener-Policy"] == "same-origin"

@@ -12,7 +12,7 @@ import sys
 import lxml.html
 import pytest
 
-from buildcheck.source import normalize, parse_header
+from core.source import normalize, parse_header
 from tests.support import ROOT, copy_site
 
 

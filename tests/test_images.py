@@ -20,7 +20,8 @@ from PIL.ExifTags import IFD, Base
 from bench.images import phone_photo
 from sitebuild.build import build_site
 from tests.browser import chromium
-from tests.support import copy_site, headers_file, serve_static
+from publishing.sitewide import headers_for
+from tests.support import copy_site, serve_static
 
 pillow_heif = pytest.importorskip("pillow_heif")
 pillow_heif.register_heif_opener()
@@ -276,7 +277,7 @@ def _slow_pictures(site, path):
     """The site's own headers; each picture arrives 400 ms late, so an unsized one would shift the text."""
     if "/images/" in path:
         time.sleep(0.4)
-    return headers_file(site / "_headers", path)
+    return headers_for(site / "_headers", path)
 
 
 @pytest.fixture(scope="module")

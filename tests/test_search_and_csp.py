@@ -6,7 +6,8 @@ import functools
 import pytest
 
 from tests.browser import chromium
-from tests.support import headers_file, serve_static
+from publishing.sitewide import headers_for
+from tests.support import serve_static
 
 PAGE_TYPES = ["/", "/blog/de-kracht-van-samenwerken/", "/blog/", "/over-ons/", "/contact/", "/404.html",
               "/zoeken/?q=samenwerken", "/en/", "/en/blog/the-power-of-collaboration/", "/en/search/?q=collaboration",
@@ -16,7 +17,7 @@ PAGE_TYPES = ["/", "/blog/de-kracht-van-samenwerken/", "/blog/", "/over-ons/", "
 @pytest.fixture(scope="module")
 def static_host(site):
     """Serves the output the way a static host does, with the headers from _headers."""
-    with serve_static(site, functools.partial(headers_file, site / "_headers")) as url:
+    with serve_static(site, functools.partial(headers_for, site / "_headers")) as url:
         yield url
 
 

@@ -2,13 +2,13 @@
 
     new_post(site, "Titel", lang=..., author=..., networks=..., tags=..., date=..., draft=...)
     translate(site, "content/blog/x.md" or "x", lang="en", title=...)
-    check(site) -> [Finding, ...]
+    check(site) -> [Problem, ...]
 
 ``site`` is a :class:`Site`: the settings file of a site (pelicanconf.py) and what it
 names (the content directory, the languages). Every function works on any copy of the
 site, which is how the tests use them.
 
-The check runs the build's own checks, by the same code (buildcheck.dryrun: one Pelican
+The check runs the build's own checks, by the same code (sitebuild.check: one Pelican
 run per language that reads and checks everything, then stops before writing): headers
 in either form, the text (blocked HTML, half-written links, images without a
 description), every internal link and image, the network files, duplicate addresses and
@@ -17,7 +17,7 @@ still saying TODO, tags that look like a typo of an existing tag, posts without 
 translation (with a "did you mean" for a mistyped translation_key), drafts, and posts
 dated in the future. Each finding prints as ``file:line:col: field: message`` (a
 warning's message starts with "warning:"); ``invoke check`` exits with status 1 if any
-finding is an error. Files are read by buildcheck.source, as the build reads them.
+finding is an error. Files are read by core.source, as the build reads them.
 """
 
 from __future__ import annotations
@@ -31,11 +31,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from buildcheck import source as buildsource
-from buildcheck.dates import parse_date
+from core import source as buildsource
+from core.dates import parse_date
+from core.problem import ERROR, WARNING, Problem
+from core.suggest import closest, did_you_mean
+from sitebuild.check import check_site
 
 ROOT = Path(__file__).resolve().parents[1]
-ERROR, WARNING = "error", "warning"
 #: Where the development server (make serve) shows the site.
 PREVIEW = "http://127.0.0.1:8000"
 
@@ -61,22 +63,6 @@ _TODO = re.compile(r"^\s*(?:<!--\s*)?TODO\b")
 
 class EditorError(Exception):
     """A request the tools refuse (the message says why and what to do instead)."""
-
-
-@dataclass(frozen=True, order=True)
-class Finding:
-    """One finding of the check, printed as ``file:line:col: field: message``."""
-
-    path: str
-    line: int
-    col: int
-    field: str
-    message: str
-    level: str = ERROR
-
-    def __str__(self):
-        warning = "warning: " if self.level == WARNING else ""
-        return f"{self.path}:{self.line}:{self.col}: {self.field}: {warning}{self.message}"
 
 
 @dataclass
@@ -124,7 +110,7 @@ class Source:
 
 def parse_header(text, languages=(), is_article=False, shown=""):
     """(meta, where, body_line) of a Markdown file's header (either form), read as the build
-    reads it (buildcheck.source): values as text, lists joined by ", ", dates as ISO."""
+    reads it (core.source): values as text, lists joined by ", ", dates as ISO."""
     header = buildsource.parse_header(shown, buildsource.normalize(text), list(languages), is_article)
     return {k: header.text(k) for k in header.meta}, dict(header.where), header.body_line
 
@@ -182,12 +168,12 @@ class Site:
                       and not any(part.startswith(".") for part in p.relative_to(self.content).parts))
 
     def read(self, path):
-        """A Source, or a Finding if the file cannot be read as UTF-8."""
+        """A Source, or a Problem if the file cannot be read as UTF-8."""
         path = Path(path).resolve()
         shown = self.shown(path)
         text, problem = buildsource.read_text(path, shown)
         if problem:
-            return Finding(*vars(problem).values())
+            return problem
         is_article = any(d in path.parents for d in self.article_dirs())
         header = buildsource.parse_header(shown, text, self.languages, is_article)
         meta = {k: header.text(k) for k in header.meta}
@@ -225,11 +211,6 @@ class Site:
         return slugify(text, regex_subs=self.settings["SLUG_REGEX_SUBSTITUTIONS"])
 
 
-def _did_you_mean(word, choices):
-    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
 def _split_list(value):
     if value is None:
         return []
@@ -261,7 +242,7 @@ def _check_date(value):
 def _check_lang(site, lang):
     if lang not in site.settings["LANGUAGES"]:
         raise EditorError(f"--lang {lang!r} is not a site language (one of: {', '.join(site.languages)})"
-                          f"{_did_you_mean(lang, site.languages)}")
+                          f"{did_you_mean(lang, site.languages)}")
     return lang
 
 
@@ -276,7 +257,7 @@ def _check_networks(site, networks, notes):
         return networks
     unknown = [n for n in networks if n not in slugs]
     if unknown:
-        raise EditorError("; ".join(f"--networks: no network has slug {n!r}{_did_you_mean(n, slugs)}"
+        raise EditorError("; ".join(f"--networks: no network has slug {n!r}{did_you_mean(n, slugs)}"
                                     for n in unknown) + f" (the networks: {', '.join(sorted(slugs))})")
     return networks
 
@@ -287,9 +268,9 @@ def _similar_tag_notes(tags, lang, sources):
     for t in tags:
         if t in known:
             continue
-        close = difflib.get_close_matches(t, sorted(known), n=1, cutoff=TAG_TYPO_CUTOFF)
+        close = closest(t, known, TAG_TYPO_CUTOFF)
         if close:
-            notes.append(f"tag {t!r} is new; the existing tag {close[0]!r} looks the same: a typo?")
+            notes.append(f"tag {t!r} is new; the existing tag {close!r} looks the same: a typo?")
     return notes
 
 
@@ -353,7 +334,7 @@ def find_post(site, post, sources=None):
             if site.content.resolve() not in candidate.resolve().parents:
                 raise EditorError(f"{post} is not under {site.shown(site.content)}/")
             found = site.read(candidate)
-            if isinstance(found, Finding):
+            if isinstance(found, Problem):
                 raise EditorError(str(found))
             return found
     name = Path(post).stem if post.endswith(".md") else post
@@ -363,7 +344,7 @@ def find_post(site, post, sources=None):
                           "give the file's path")
     if not matches:
         slugs = {s.meta.get("slug") or s.path.stem for s in sources if s.is_article}
-        raise EditorError(f"no post {post!r}{_did_you_mean(name, slugs)}: give its slug or its file's path")
+        raise EditorError(f"no post {post!r}{did_you_mean(name, slugs)}: give its slug or its file's path")
     return matches[0]
 
 
@@ -478,14 +459,14 @@ def placeholder_findings(site, src):
     for key, value in src.meta.items():
         if _TODO.match(value):
             line, col = src.at(key)
-            found.append(Finding(src.shown, line, col, key, f"{key} still says TODO"))
+            found.append(Problem(src.shown, line, col, key, f"{key} still says TODO"))
     # Text inside an HTML comment is not shown, but a comment's first line counts.
     body = _COMMENT.sub(_blank_but_first_line, src.body)
     for number, line in enumerate(body.split("\n"), start=src.body_line):
         if _TODO.match(line):
-            found.append(Finding(src.shown, number, line.index("TODO") + 1, "text", "the text still has a TODO"))
+            found.append(Problem(src.shown, number, line.index("TODO") + 1, "text", "the text still has a TODO"))
     if not src.is_article and "summary" not in src.meta and src.status not in ("hidden", "skip"):
-        found.append(Finding(src.shown, 1, 1, "summary",
+        found.append(Problem(src.shown, 1, 1, "summary",
                              "missing: search engines and link previews show it as the page's description",
                              WARNING))
     return found
@@ -524,7 +505,7 @@ def tag_findings(site, sources):
             example = min(u[1] for u in uses[best])
             for _, _, s in uses[tag]:
                 line, col = _tag_positions(s).get(tag, s.at("tags"))
-                found.append(Finding(s.shown, line, col, "tags",
+                found.append(Problem(s.shown, line, col, "tags",
                                      f"{tag!r} looks like a typo of the tag {best!r} (used in {example})"))
     return found
 
@@ -550,15 +531,15 @@ def translation_findings(site, sources):
             # A key that nearly matches, of posts (or pages) in the missing languages and none of these.
             partners = {k: vs for (art, k), vs in groups.items() if art == anchor.is_article and k != key
                         and any(v.lang in missing for v in vs) and not any(v.lang in first for v in vs)}
-            close = difflib.get_close_matches(key, sorted(partners), n=1, cutoff=0.8)
+            close = closest(key, partners, 0.8)
             if close:
-                other = min(partners[close[0]], key=lambda s: s.shown)
-                found.append(Finding(anchor.shown, line, col, "translation_key",
+                other = min(partners[close], key=lambda s: s.shown)
+                found.append(Problem(anchor.shown, line, col, "translation_key",
                                      f"no {names} version has translation_key {key!r}: did you mean "
-                                     f"{close[0]!r}, the translation_key of {other.shown}? (the two versions "
+                                     f"{close!r}, the translation_key of {other.shown}? (the two versions "
                                      "of a post share one translation_key)", WARNING))
                 continue
-            found.append(Finding(anchor.shown, line, col, "translation_key",
+            found.append(Problem(anchor.shown, line, col, "translation_key",
                                  f"no {names} translation yet (start one: invoke translate {anchor.shown}"
                                  f" --lang {missing[0]})", WARNING))
     return found
@@ -569,7 +550,7 @@ def status_findings(site, src, today=None):
     found = []
     if src.status == "draft":
         line, col = src.at("status")
-        found.append(Finding(src.shown, line, col, "status",
+        found.append(Problem(src.shown, line, col, "status",
                              "still a draft: it is not published (delete the status line when it is ready)",
                              WARNING))
     if src.is_article and src.meta.get("date") and not site.settings.get("WITH_FUTURE_DATES", True):
@@ -580,21 +561,19 @@ def status_findings(site, src, today=None):
         today = today or datetime.date.today()
         if date > today and src.status != "draft":
             line, col = src.at("date")
-            found.append(Finding(src.shown, line, col, "date",
+            found.append(Problem(src.shown, line, col, "date",
                                  f"dated in the future: it stays a draft until {date.isoformat()}", WARNING))
     return found
 
 
 def build_findings(site):
-    """The build's own checks (buildcheck.dryrun), as findings; a run that failed for another
+    """The build's own checks (sitebuild.check), as findings; a run that failed for another
     reason than a content problem raises EditorError with its output."""
-    from buildcheck.dryrun import check_site
-
     problems, failures = check_site(site.settings_file, content=site.content, languages=site.languages,
                                     overrides=site.overrides, cwd=site.root)
     if failures:
         raise EditorError("the build's check could not run:\n" + "\n".join(failures))
-    return [Finding(p.path, p.line, p.col, p.field, p.message) for p in problems]
+    return problems
 
 
 def check(site, today=None):

@@ -14,10 +14,9 @@ It is the one validation of content, for the build and ``invoke check`` alike:
   every file is read (all problems at once), before anything is written;
 * links.py then checks every link and image to the site itself against what the build
   makes, and two files written to one address;
-* dryrun.py runs the build's Pelican runs with ``BUILDCHECK_DRY_RUN``: they stop there.
 """
 
-from sitebuild.problem import Problem  # noqa: F401  (the one shape of a problem; imports no Pelican)
+from core.problem import Problem  # noqa: F401  (the one shape of a problem; imports no Pelican)
 
 
 def register():
@@ -29,7 +28,7 @@ def register():
 def __getattr__(name):
     # BuildError, report...: loaded on first use, so that `from buildcheck import Problem`
     # (the form service, the network loader) does not import Pelican.
-    if name in ("BuildError", "report", "relpath", "did_you_mean"):
+    if name in ("BuildError", "report", "relpath"):
         from . import check
 
         return getattr(check, name)

@@ -7,11 +7,10 @@ from pelican import signals
 from pelican.readers import MarkdownReader
 from pelican.utils import SafeDatetime
 
-from sitebuild.problem import Problem  # noqa: F401  (buildcheck.check.Problem)
+from core.problem import Problem  # noqa: F401  (buildcheck.check.Problem)
 
-from . import source
-from .source import (ARTICLE_REQUIRED_KEYS, KNOWN_KEYS, REQUIRED_KEYS, STATUSES,  # noqa: F401
-                     did_you_mean)
+from core import source
+from core.source import (ARTICLE_REQUIRED_KEYS, KNOWN_KEYS, REQUIRED_KEYS, STATUSES)  # noqa: F401
 from .typography import speed_up_markdown
 
 
@@ -90,10 +89,10 @@ def check_settings(pelican):
 
 
 class CheckedMarkdownReader(MarkdownReader):
-    """Pelican's Markdown reader, reading the header itself (buildcheck.source).
+    """Pelican's Markdown reader, reading the header itself (core.source).
 
     The header, in Pelican's ``key: value`` form or as YAML front matter, is parsed and
-    checked by :mod:`buildcheck.source` (the same code ``invoke check`` runs), so both
+    checked by :mod:`core.source` (the same code ``invoke check`` runs), so both
     forms give the same metadata; dates are read day first. The text is checked too (raw
     HTML the site blocks, half-written links, images without a description) and its
     links and images are kept in the metadata (``buildcheck_links``), to be checked
@@ -182,7 +181,7 @@ class CheckedMarkdownReader(MarkdownReader):
         return content, metadata
 
 
-# The dates the header gives (buildcheck.source, as ISO text) without a time zone: Pelican's
+# The dates the header gives (core.source, as ISO text) without a time zone: Pelican's
 # get_date (dateutil, a tenth of a millisecond each, twice per file and run) gives the same.
 _NAIVE_ISO = re.compile(r"\d{4}-\d{2}-\d{2}(?: \d{2}:\d{2}(?::\d{2})?)?")
 

@@ -5,13 +5,13 @@ Called by buildcheck's all_generators_finalized handler, before anything is writ
 ``invoke check`` runs the same handler in a Pelican run that stops there.
 """
 
-import difflib
 import os
 import posixpath
 from urllib.parse import unquote, urljoin, urlsplit
 
-from sitebuild.problem import Problem
-from .source import SITE_LINK
+from core.problem import Problem
+from core.source import SITE_LINK
+from core.suggest import closest, did_you_mean
 
 ARTICLE_LISTS = ("articles", "translations", "drafts", "drafts_translations", "hidden_articles",
                  "hidden_translations")
@@ -121,8 +121,8 @@ class Addresses:
         return None
 
     def close(self, path):
-        close = difflib.get_close_matches(path.lstrip("/"), list(self.by_path), n=1, cutoff=0.75)
-        return f" (did you mean /{close[0]}?)" if close else ""
+        close = closest(path.lstrip("/"), self.by_path, 0.75)
+        return f" (did you mean /{close}?)" if close else ""
 
 
 def _wrong_language(item, addresses, path, written):
@@ -182,8 +182,7 @@ def link_problems(item, context, settings, addresses):
                                             else os.path.join(os.path.dirname(item.source_path), path))
                 folder = os.path.dirname(resolved)
                 names = os.listdir(folder) if os.path.isdir(folder) else []
-                close = difflib.get_close_matches(os.path.basename(resolved), names, n=1, cutoff=0.75)
-                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                hint = did_you_mean(os.path.basename(resolved), names, 0.75)
                 problems.append(Problem(shown, line, col, kind,
                                         f"{{{what}}}{value}: there is no file {_shown(resolved)}{hint}"))
             elif what == "filename" and key == "static_content":

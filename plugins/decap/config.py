@@ -13,10 +13,13 @@ after the Pelican runs (publishing.sitewide).
   editor refuses what the build refuses.
 """
 
-import difflib
 import os
 import re
 from urllib.parse import urlsplit
+
+from core.networks import _EMAIL_DOMAIN, _EMAIL_LOCAL
+from core.networks import schema as network_schema
+from core.suggest import did_you_mean
 
 #: The plugin's settings and their defaults (pelicanconf.py may override each).
 DEFAULTS = {
@@ -99,9 +102,7 @@ def validate(settings, cwd=None):
     s = with_defaults(settings)
     for key in s:
         if key not in DEFAULTS:
-            close = difflib.get_close_matches(key, sorted(DEFAULTS), n=1, cutoff=0.6)
-            hint = f" (did you mean {close[0]}?)" if close else ""
-            raise DecapSettingsError(f"decap: unknown setting {key}{hint}")
+            raise DecapSettingsError(f"decap: unknown setting {key}{did_you_mean(key, DEFAULTS)}")
     bundle = os.path.join(cwd or os.getcwd(), s["DECAP_BUNDLE"])
     if not os.path.isfile(os.path.join(bundle, "decap-cms.js")):
         raise DecapSettingsError(
@@ -148,8 +149,6 @@ def _repo_path(settings, path, cwd):
 # --- network fields from the JSON Schema ---------------------------------------------------
 
 def _email_pattern():
-    from networks.model import _EMAIL_DOMAIN, _EMAIL_LOCAL
-
     return "^" + _EMAIL_LOCAL.pattern.strip("^$") + "@" + _EMAIL_DOMAIN.pattern.strip("^$") + "$"
 
 
@@ -258,8 +257,6 @@ class SchemaFields:
 def decap_config(settings, cwd=None):
     """Decap's config.yml (a dict) for this site. ``settings`` as Pelican has them (PATH
     absolute); ``cwd`` the repository root (default: the working directory)."""
-    from networks.model import schema as network_schema
-
     s = validate(settings, cwd)
     languages = list(settings["LANGUAGES"])
     primary = languages[0]

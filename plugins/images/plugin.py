@@ -10,7 +10,9 @@ from urllib.parse import unquote, urljoin, urlsplit
 from markupsafe import Markup
 from pelican import signals
 
-from sitebuild.problem import Problem
+from buildcheck import report
+from buildcheck.links import content_items
+from core.problem import Problem
 
 from . import process as P
 
@@ -96,7 +98,6 @@ def _shown(path):
 
 
 def _report(settings, problems):
-    from buildcheck import report  # noqa: PLC0415  (the one way to fail a run with file:line lines)
 
     report(settings, problems)
 
@@ -215,7 +216,6 @@ def _static_path(item, target, settings, by_url):
 
 
 def _items(context):
-    from buildcheck.links import content_items  # noqa: PLC0415
 
     return content_items(context)
 

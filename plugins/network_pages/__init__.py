@@ -1,6 +1,6 @@
 """network_pages: pages for the collaboration networks in content/networks/*.yaml.
 
-* The files are read by the network model, :mod:`networks.model` (the package networks/ at
+* The files are read by the network model, :mod:`core.networks` (the package networks/ at
   the top of the project, shared with the form service; the schema is network.schema.json).
 * :mod:`network_pages.plugin` is the Pelican plugin: pages per network and language, an
   overview, networks.json, JSON-LD, ``networks:`` post metadata and ``{network}`` links.

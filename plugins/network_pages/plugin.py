@@ -1,7 +1,7 @@
 """networks: the network pages, networks.json, JSON-LD and ``{network}`` links.
 
 Each Pelican run (one per language, see the languages plugin) loads content/networks/
-with :func:`networks.model.load_networks`, then writes, for its own language only:
+with :func:`core.networks.load_networks`, then writes, for its own language only:
 
 * the overview at NETWORKS_SAVE_AS (template NETWORKS_INDEX_TEMPLATE),
 * one page per network at NETWORK_SAVE_AS (template NETWORKS_PAGE_TEMPLATE), with
@@ -28,11 +28,13 @@ from markupsafe import Markup
 from pelican import signals
 from pelican.generators import Generator
 
+from buildcheck import report
 from buildcheck.check import typogrifier
 from buildcheck.typography import speed_up_markdown
-from sitebuild.problem import Problem
-
-from networks.model import NetworkErrors, did_you_mean, is_http_url, load_networks, network_files, shown_path
+from core.networks import NetworkErrors, is_http_url, load_networks, network_files, shown_path
+from core.problem import Problem
+from core.suggest import did_you_mean
+from images.plugin import published_or_none
 
 log = logging.getLogger(__name__)
 
@@ -294,7 +296,6 @@ def logo_address(settings, logo, base):
     """The address of a network's logo: an SVG as copied; a raster logo as the images plugin
     publishes it (its largest JPEG or PNG: the original is not published), when that plugin runs."""
     if not logo.lower().endswith(".svg") and "images" in settings.get("PLUGINS", []):
-        from images.plugin import published_or_none  # noqa: PLC0415
 
         pub = published_or_none(settings, logo)
         if pub is not None:
@@ -499,7 +500,6 @@ class NetworksGenerator(Generator):
         self.views = []
 
     def generate_context(self):
-        from buildcheck import report  # noqa: PLC0415  (buildcheck.check imports Pelican)
 
         settings = self.settings
         _check_url_settings(settings)

@@ -17,6 +17,8 @@ import os
 
 from pelican.writers import Writer
 
+from buildcheck.links import content_items
+
 
 class _Skipped:
     """Stands in for a file the writer opens for a page it does not write."""
@@ -99,7 +101,6 @@ def choose(generators):
     if not only:
         return
     wanted = {os.path.abspath(p) for p in only}
-    from buildcheck.links import content_items  # noqa: PLC0415
 
     settings["PUBLISHING_CHOSEN_KEYS"] = {_key(item) for item in content_items(generators[0].context)
                                    if os.path.abspath(item.source_path) in wanted}

@@ -14,6 +14,10 @@ from xml.etree import ElementTree as ET
 
 import lxml.html
 
+from decap.config import admin_headers
+
+from .plugin import content_security_policy
+
 SM = "http://www.sitemaps.org/schemas/sitemap/0.9"
 XHTML = "http://www.w3.org/1999/xhtml"
 EXCLUDE = {"404.html"}
@@ -73,7 +77,6 @@ def write_robots(output, site_origin):
 
 def write_headers(output, settings):
     """`_headers` (Netlify, Cloudflare Pages and similar hosts): security headers for every path."""
-    from .plugin import content_security_policy
 
     settings = dict(settings)
     settings.setdefault("PUBLISHING_CSP_EXTRA", {})
@@ -88,13 +91,37 @@ def write_headers(output, settings):
         "  Strict-Transport-Security: max-age=31536000\n" + _path_blocks(settings), encoding="utf-8")
 
 
+def headers_for(path, url_path="/"):
+    """The headers a `_headers` file gives `url_path`, as Netlify or Cloudflare Pages would send
+    them: those of every block whose pattern matches it (``/*``, ``/admin/*``...), in order;
+    ``! Name`` (Cloudflare Pages' syntax) drops what an earlier block set, so /admin/ gets its
+    own policy. [] when there is no such file."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError:
+        return []
+    headers, applies = [], False
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        if not line[0].isspace():
+            pattern = line.strip()
+            applies = url_path == pattern or (pattern.endswith("*") and url_path.startswith(pattern[:-1]))
+        elif applies and line.strip().startswith("!"):
+            drop = line.strip()[1:].strip().lower()
+            headers = [(n, v) for n, v in headers if n.lower() != drop]
+        elif applies and ":" in line:
+            name, _, value = line.strip().partition(":")
+            headers.append((name.strip(), value.strip()))
+    return headers
+
+
 def _path_blocks(settings):
     """Headers that differ below one path: the editor at /admin/ (plugins/decap) has a CSP of
     its own. `! Name` first detaches the sitewide header (Cloudflare Pages' syntax), so
     the two policies are not both applied."""
     if "decap" not in settings.get("PLUGINS", []):
         return ""
-    from decap.config import admin_headers
 
     pattern, headers = admin_headers(settings)
     return f"{pattern}\n" + "".join(f"  ! {name}\n" for name in headers) + \

@@ -17,6 +17,7 @@ from tests.browser import CHROMIUM_ARGS, chromium
 from tests.entrypoints.conftest import Started, clean_env, wait_until
 from tests.formservice.conftest import SmtpServer
 from tests.nginx import Nginx, localize, self_signed
+from publishing.sitewide import headers_for
 from tests.support import IN_CI, ROOT, free_port, require_executable
 
 
@@ -26,14 +27,7 @@ DEPLOY = sorted((ROOT / "deploy").glob("*.conf"))
 
 def declared_headers(output):
     """The headers output/_headers gives every path (what Netlify or Cloudflare Pages would send)."""
-    headers, in_all = {}, False
-    for line in (output / "_headers").read_text(encoding="utf-8").splitlines():
-        if line and not line[0].isspace():
-            in_all = line.strip() == "/*"
-        elif in_all and ":" in line:
-            name, _, value = line.strip().partition(":")
-            headers[name.strip()] = value.strip()
-    return headers
+    return dict(headers_for(output / "_headers", "/*"))
 
 
 @pytest.fixture(scope="module")
@@ -256,12 +250,11 @@ def test_the_systemd_unit_verifies(published, tmp_path):
 
 def test_the_editor_at_admin_gets_its_own_policy_through_nginx(production):
     """/admin/ (Decap CMS) has the headers of the `/admin/*` block of _headers; nothing else does."""
-    from tests.support import headers_file
 
     output = production["output"]
     admin = site(production, "/admin/")
     assert admin.status_code == 200 and b"decap-cms." in admin.content
-    declared = dict(headers_file(output / "_headers", "/admin/"))
+    declared = dict(headers_for(output / "_headers", "/admin/"))
     for name in ("Content-Security-Policy", "Cross-Origin-Opener-Policy"):
         assert admin.headers[name] == declared[name], name
     assert "'unsafe-eval'" in admin.headers["Content-Security-Policy"]

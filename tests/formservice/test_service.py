@@ -103,7 +103,7 @@ def test_the_registry_reloads_changed_files_and_keeps_the_last_valid_set(tmp_pat
 
 
 def test_the_service_refuses_to_start_on_invalid_networks(tmp_path):
-    from networks.model import NetworkErrors
+    from core.networks import NetworkErrors
 
     (tmp_path / "x.yaml").write_text("slug: x\n")
     with pytest.raises(NetworkErrors):
@@ -254,7 +254,7 @@ def test_the_sites_own_networks_load_and_use_only_known_question_types():
 def test_the_form_service_needs_nothing_from_plugins_or_pelican():
     """The service is deployed without the site's build: importing it (and the network model
     it reads the YAML files with) loads no Pelican plugin and no Pelican."""
-    code = ("import sys, formservice.app, formservice.cli, formservice.registry, networks.model; "
+    code = ("import sys, formservice.app, formservice.cli, formservice.registry, core.networks; "
             "print(sorted({m.split('.')[0] for m in sys.modules}))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     for package in ("pelican", "buildcheck", "languages", "publishing", "network_pages"):

@@ -1,4 +1,4 @@
-"""The loader and validator (networks.model): exact positions, all problems at once, the API."""
+"""The loader and validator (core.networks): exact positions, all problems at once, the API."""
 
 import json
 import subprocess
@@ -10,7 +10,7 @@ import yaml
 from jsonschema import Draft202012Validator
 
 from buildcheck import Problem
-from networks.model import (
+from core.networks import (
     SCHEMA_PATH, Localized, Network, NetworkErrors, is_email, is_http_url, load_networks,
 )
 from tests.networks.conftest import FIXTURES, LANGS, MALFORMED, content_tree, expectations
@@ -159,13 +159,13 @@ def test_the_schema_file_is_valid_draft_2020_12_and_ships_with_the_package():
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert SCHEMA_PATH.parent == ROOT / "networks"
+    assert SCHEMA_PATH.parent == ROOT / "core"
     pyproject = (ROOT / "pyproject.toml").read_text(encoding="utf-8")
-    assert 'networks = ["*.json"]' in pyproject
+    assert 'core = ["*.json"]' in pyproject
 
 
 def test_the_model_imports_no_pelican():
-    code = ("import sys; import networks.model; "
+    code = ("import sys; import core.networks; "
             "sys.exit('pelican imported' if any(m == 'pelican' or m.startswith('pelican.') for m in sys.modules) else 0)")
     p = subprocess.run([sys.executable, "-c", code], cwd="/", capture_output=True, text=True)
     assert p.returncode == 0, p.stderr or p.stdout

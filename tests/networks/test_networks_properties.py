@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as st
 from jinja2 import FileSystemBytecodeCache
 from lxml import html as lhtml
 
-from networks.model import NetworkErrors, load_networks, normalized_name
+from core.networks import NetworkErrors, load_networks, normalized_name
 from tests.support import ROOT
 
 LANGS = ["nl", "en"]

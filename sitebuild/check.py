@@ -21,8 +21,8 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from sitebuild.build import pelican_command
-from sitebuild.problem import Problem
+from .build import pelican_command
+from core.problem import Problem
 
 PROBLEM_LINE = re.compile(r"^(?P<path>[^\s:][^:]*):(?P<line>\d+):(?P<col>\d+): (?P<field>[^\s:]+): (?P<message>.+)$")
 SUMMARY_LINE = re.compile(r"^buildcheck: \d+ problem\(s\) in the content")

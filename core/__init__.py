@@ -1,6 +1,6 @@
 """The network model: content/networks/*.yaml read, validated and typed, one way for everyone.
 
-* :mod:`networks.model` loads and validates the network files (``load_networks``) against
+* :mod:`core.networks` loads and validates the network files (``load_networks``) against
   ``network.schema.json`` (JSON Schema 2020-12) plus the checks a schema cannot express,
   and reports every problem as ``file:line:col: field: message``.
 

@@ -2,11 +2,11 @@
 
 No Pelican import here: the form service imports this module too.
 
-    from networks.model import load_networks, NetworkErrors
+    from core.networks import load_networks, NetworkErrors
     networks = load_networks(Path("content/networks"), ["nl", "en"])
 
 Every problem of every file is collected before anything is raised: ``NetworkErrors``
-carries them all, each a :class:`sitebuild.problem.Problem` printed as
+carries them all, each a :class:`core.problem.Problem` printed as
 ``file:line:col: field: message`` (line and column 1-based; the field is a path such as
 ``members[2].url`` or ``name.en``).
 
@@ -19,7 +19,6 @@ slugs that do not exist, duplicate question ids and option values, logo files.
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import re
@@ -32,11 +31,12 @@ from urllib.parse import urlsplit
 import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 
-from sitebuild.problem import Problem
+from core.problem import Problem
+from core.suggest import did_you_mean
 
 __all__ = [
     "QUESTION_FIELD_PREFIX", "SCHEMA_PATH", "Contact", "Join", "Localized", "Member", "Network", "NetworkErrors",
-    "Option", "Problem", "Question", "did_you_mean", "field_path", "is_email", "is_http_url",
+    "Option", "Problem", "Question", "field_path", "is_email", "is_http_url",
     "load_networks", "network_files", "network_links", "normalized_name", "schema", "shown_path",
 ]
 
@@ -393,11 +393,6 @@ def _kind_of(value):
     if value is None:
         return "nothing (an empty value)"
     return f"{type(value).__name__} ({value}; put quotes around it if it is text)"
-
-
-def did_you_mean(word, choices):
-    close = difflib.get_close_matches(str(word), sorted(map(str, choices)), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _schema_problems(doc, validator, languages):

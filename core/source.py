@@ -22,13 +22,13 @@ understood is a problem, never quietly turned into something else.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from .dates import parse_date
-from sitebuild.problem import Problem
+from core.dates import parse_date
+from core.problem import Problem
+from core.suggest import did_you_mean
 
 #: Metadata keys an editor may use in a header.
 KNOWN_KEYS = {
@@ -44,11 +44,6 @@ STATUSES = {"published", "draft", "hidden", "skip"}
 
 _KEY_LINE = re.compile(r"^ {0,3}(?P<key>[A-Za-z0-9_-]+):(?P<sep>\s*)(?P<value>.*)$")
 _CONTINUATION = re.compile(r"^( {4,}|\t)(?P<value>.*)$")
-
-
-def did_you_mean(word, choices, cutoff=0.6):
-    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=cutoff)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def normalize(text):
