@@ -43,19 +43,17 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from formservice import LANGUAGES, export, oauth, store
+from formservice import export, i18n, oauth, store
 from formservice.config import Config, origin_of
 from formservice.db import make_engine
 from formservice.groupcommit import GroupCommit
 from formservice.i18n import N_, gettext, negotiate
+from formservice.registry import Registry
 from formservice.validation import field_label, normalise_email, validate
 
 log = logging.getLogger(__name__)
 
 MAX_FIELDS = 100
-THANK_YOU = {"nl": "/bedankt/", "en": "/en/thank-you/"}
-NETWORK_PAGE = {"nl": "/netwerken/{slug}/", "en": "/en/networks/{slug}/"}
-NETWORKS_PAGE = {"nl": "/netwerken/", "en": "/en/networks/"}
 FORM_TYPE = "application/x-www-form-urlencoded"
 JSON_TYPE = "application/json"
 
@@ -290,15 +288,15 @@ class Service:
     def thank_you(self, lang, next_url):
         if isinstance(next_url, str) and self.allowed(next_url):
             return next_url
-        return self.site(THANK_YOU[lang])
+        return self.site(self.config.site.thank_you_page(lang))
 
     def back_url(self, request, lang, network):
         referer = request.headers.get("referer")
         if referer and self.allowed(referer):
             return referer
         if network is not None:
-            return self.site(NETWORK_PAGE[lang].format(slug=network.slug))
-        return self.site(NETWORKS_PAGE[lang])
+            return self.site(self.config.site.network_page(lang, network.slug))
+        return self.site(self.config.site.networks_page(lang))
 
     def check_origin(self, request, lang):
         origin = request.headers.get("origin")
@@ -333,7 +331,7 @@ class Service:
                 return lang
             pairs = self.parse(media_type, await self.read_body(request, lang), lang)
             value = dict(reversed(pairs)).get("lang")
-            return value if value in LANGUAGES else lang
+            return value if value in self.config.site.languages else lang
         except Exception:  # noqa: BLE001 - any problem: keep the Accept-Language choice
             return lang
 
@@ -404,7 +402,7 @@ class Service:
             body = await self.read_body(request, lang)
             pairs = self.parse(media_type, body, lang)
             values = dict(reversed(pairs))  # the first value of each name
-            if values.get("lang") in LANGUAGES:
+            if values.get("lang") in self.config.site.languages:
                 lang = values["lang"]
             gotcha = values.get("_gotcha")
             if gotcha not in (None, "", False) and not (isinstance(gotcha, str) and not gotcha.strip()):
@@ -517,7 +515,7 @@ class Service:
         if denied:
             return denied
         try:
-            data = json.loads(await self.read_body(request, "en"))
+            data = json.loads(await self.read_body(request, self.config.site.default))
         except Reject as r:
             return JSONResponse({"errors": r.problems}, status_code=r.status)
         except ValueError:
@@ -534,8 +532,7 @@ class Service:
 
 def create_app(config: Config, engine=None, registry=None, worker=None, run_worker=False):
     """The ASGI app. Its lifespan runs the group-commit writer (and, with run_worker, `worker`) in threads."""
-    from formservice.registry import Registry
-
+    i18n.use(config.site)
     engine = engine if engine is not None else make_engine(config.database_url)
     registry = registry if registry is not None else Registry(config.networks_dir)
     service = Service(config, engine, registry, worker)

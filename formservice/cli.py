@@ -26,6 +26,7 @@ import sys
 import traceback
 
 from core.networks import NetworkErrors
+from formservice import i18n
 from formservice.config import Config
 
 log = logging.getLogger("formservice")
@@ -37,13 +38,14 @@ SETTINGS = [
     ("--allowed-origins", "allowed_origins", str, "comma-separated origins allowed to post "
                                                   "(default http://127.0.0.1:8000,http://localhost:8000)"),
     ("--retention-days", "retention_days", int, "days a request is kept (default 365)"),
-    ("--networks-dir", "networks_dir", str, "the networks' YAML files (default content/networks)"),
+    ("--site-settings", "site_settings", str, "the site's settings file: its languages, pages and texts (default pelicanconf.py)"),
+    ("--networks-dir", "networks_dir", str, "the networks' YAML files (default: the site's, content/networks)"),
     ("--site-url", "site_url", str, "the site's URL, for the thank-you and back links (default http://127.0.0.1:8000)"),
     ("--mail-from", "mail_from", str, "From: of every mail"),
     ("--admin-token", "admin_token", str, "bearer token for the coordinators' export and erasure endpoints "
                                           "(at least 16 characters; prefer the environment variable: "
                                           "a flag is visible in the process list)"),
-    ("--coordinator-lang", "coordinator_lang", str, "language of the coordinators' notifications (default nl)"),
+    ("--coordinator-lang", "coordinator_lang", str, "language of the coordinators' notifications (default: the site's default language)"),
     ("--rate-per-minute", "rate_per_minute", float, "posts per minute per client (default 5; 0 = no limit)"),
     ("--rate-burst", "rate_burst", int, "burst size of the rate limit (default 5)"),
     ("--recipient-window-hours", "recipient_window_hours", float,
@@ -153,7 +155,6 @@ def make_worker(config, engine):
 def cmd_serve(args, config):
     import uvicorn
 
-    from formservice import LANGUAGES
     from formservice.app import create_app
     from formservice.i18n import translations
     from formservice.registry import Registry
@@ -169,7 +170,7 @@ def cmd_serve(args, config):
              ", ".join(sorted(registry.all())) or "(none)", ", ".join(config.allowed_origins),
              "in this process" if worker else "off (run `formservice worker`)",
              ", ".join(map(str, config.trust_proxy)) or "none", files, RECEIVE_DEADLINE)
-    for lang in LANGUAGES:  # compile the message catalogues now, not in the first requests
+    for lang in config.site.codes:  # compile the message catalogues now, not in the first requests
         translations(lang)
     # What exists now lives as long as the process: keep it out of the cyclic garbage collector's
     # full collections, which would otherwise scan it all again and again (~50 ms pauses under load).
@@ -263,6 +264,8 @@ def main(argv=None):
     except ValueError as e:
         print(f"formservice: {e}", file=sys.stderr)
         return 2
+    if config is not None:
+        i18n.use(config.site)
     from formservice.migrate import MigrationFailed
 
     try:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from core.site import SiteFacts, SiteSettingsError
+
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -77,10 +79,11 @@ class Config:
     allowed_origins: tuple = ("http://127.0.0.1:8000", "http://localhost:8000")
     retention_days: int = 365
     admin_token: str | None = None
-    networks_dir: Path = Path("content/networks")
+    site_settings: Path = Path("pelicanconf.py")  # the site's settings: its languages, pages, catalogues
+    networks_dir: Path | None = None  # default: the site's (PATH/NETWORKS_PATH of its settings)
     site_url: str = "http://127.0.0.1:8000"
     mail_from: str = "KNN Advies <aanmelden@localhost>"
-    coordinator_lang: str = "nl"
+    coordinator_lang: str | None = None  # default: the site's default language
     rate_per_minute: float = 5.0   # 0 switches the limit off
     rate_burst: int = 5
     recipient_window_hours: float = 24.0  # one confirmation per address and network per window
@@ -99,6 +102,7 @@ class Config:
     smtp_timeout: float = 20.0
     purge_every_seconds: float = 3600.0
     extra: dict = field(default_factory=dict, repr=False)
+    site: SiteFacts = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         self.allowed_origins = _origins(self.allowed_origins)
@@ -108,7 +112,19 @@ class Config:
             raise ValueError(f"FORMSERVICE_SITE_URL is not an http(s) URL: {self.site_url!r}")
         if site_origin not in self.allowed_origins:  # the site itself may always post
             self.allowed_origins += (site_origin,)
-        self.networks_dir = Path(self.networks_dir)
+        self.site_settings = Path(self.site_settings)
+        if not self.site_settings.is_file():
+            raise ValueError(f"FORMSERVICE_SITE_SETTINGS: {self.site_settings} is not a file: run the service in the "
+                             "site's folder or name the site's pelicanconf.py")
+        try:
+            self.site = SiteFacts.load(self.site_settings)
+        except SiteSettingsError as e:
+            raise ValueError(f"{self.site_settings}: {e}") from None
+        self.networks_dir = Path(self.networks_dir) if self.networks_dir else self.site.networks_dir
+        self.coordinator_lang = self.coordinator_lang or self.site.default
+        if self.coordinator_lang not in self.site.languages:
+            raise ValueError(f"FORMSERVICE_COORDINATOR_LANG: {self.coordinator_lang!r} is not a language of the site "
+                             f"({', '.join(self.site.codes)})")
         self.retention_days = int(self.retention_days)
         self.rate_burst = int(self.rate_burst)
         self.confirmations_per_day = int(self.confirmations_per_day)
@@ -131,7 +147,7 @@ class Config:
         environ = os.environ if environ is None else environ
         values = {}
         for f in fields(cls):
-            if f.name == "extra":
+            if f.name in ("extra", "site"):
                 continue
             env = environ.get(f"FORMSERVICE_{f.name.upper()}")
             if env not in (None, ""):
@@ -140,4 +156,4 @@ class Config:
         return cls(**values)
 
     def env_names(self):
-        return [f"FORMSERVICE_{f.name.upper()}" for f in fields(self) if f.name != "extra"]
+        return [f"FORMSERVICE_{f.name.upper()}" for f in fields(self) if f.name not in ("extra", "site")]

@@ -1,8 +1,14 @@
-"""The service's own message catalogue: formservice/locale/<lang>/LC_MESSAGES/formservice.po.
+"""The service's texts, in the visitor's language, from the site's own message catalogues.
 
-Compiled in memory with Babel when first needed (like plugins/languages does), so a
-stale .mo file can never be used. Every message the service shows is in it, in every
-language of formservice.LANGUAGES.
+The service speaks the site's languages (core.site: LANGUAGES in the site's settings) and
+takes its texts from the site's catalogue of each language
+(theme/translations/<lang>/LC_MESSAGES/messages.po), where `pybabel extract` puts the
+messages marked N_() here beside the templates' texts: a language added to the site, with
+its catalogue, is a language of the service. Compiled in memory with Babel when first needed
+(as plugins/languages does), so a stale .mo file is never used.
+
+The service serves one site: create_app() names it (`use(config.site)`); code that runs
+before that (a mail rendered in a test, the CLI) reads the settings of the working directory.
 """
 
 from functools import lru_cache
@@ -13,10 +19,28 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
-from formservice import LANGUAGES
+from core.site import SiteFacts
 
-LOCALE_DIR = Path(__file__).resolve().parent / "locale"
-DOMAIN = "formservice"
+DEFAULT_SETTINGS = Path("pelicanconf.py")
+_current = []  # the site this process serves: [SiteFacts]
+
+
+def use(site: SiteFacts):
+    """Serve `site`: its languages and catalogues from now on."""
+    if _current != [site]:
+        _current[:] = [site]
+        translations.cache_clear()
+
+
+def site() -> SiteFacts:
+    if not _current:
+        use(SiteFacts.load(DEFAULT_SETTINGS))
+    return _current[0]
+
+
+def languages():
+    """The site's language codes, the default first."""
+    return site().codes
 
 
 def N_(message):
@@ -24,23 +48,19 @@ def N_(message):
     return message
 
 
-def catalogue_path(lang):
-    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
-
-
 def read_catalogue(lang):
-    with open(catalogue_path(lang), "rb") as f:
-        return read_po(f, locale=lang, domain=DOMAIN)
+    with open(site().catalogue(lang), "rb") as f:
+        return read_po(f, locale=lang)
 
 
 @lru_cache(maxsize=None)
 def translations(lang) -> Translations:
-    if lang not in LANGUAGES:
-        raise ValueError(f"no catalogue for language {lang!r}")
+    if lang not in site().languages:
+        raise ValueError(f"{lang!r} is not a language of the site ({', '.join(languages())})")
     buf = BytesIO()
     write_mo(buf, read_catalogue(lang))
     buf.seek(0)
-    return Translations(buf, domain=DOMAIN)
+    return Translations(buf)
 
 
 def gettext(lang, message, **params):
@@ -69,10 +89,10 @@ def parse_accept_language(header):
     return [t for _, _, t in sorted(tags)]
 
 
-def negotiate(header, default=LANGUAGES[0]):
-    """The service language that best matches an Accept-Language header."""
+def negotiate(header, default=None):
+    """The site language that best matches an Accept-Language header (else the default)."""
     for tag in parse_accept_language(header):
         primary = tag.split("-")[0]
-        if primary in LANGUAGES:
+        if primary in site().languages:
             return primary
-    return default
+    return default or site().default

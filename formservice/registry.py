@@ -12,13 +12,13 @@ import time
 from pathlib import Path
 
 from core.networks import load_networks
-from formservice import LANGUAGES
+from formservice.i18n import languages
 
 log = logging.getLogger(__name__)
 
 
 def load(directory):
-    return {n.slug: n for n in load_networks(Path(directory), list(LANGUAGES))}
+    return {n.slug: n for n in load_networks(Path(directory), list(languages()))}
 
 
 def _signature(directory):

@@ -34,6 +34,7 @@ from pathlib import Path
 from core import source as buildsource
 from core.dates import parse_date
 from core.problem import ERROR, WARNING, Problem
+from core.site import url_settings
 from core.suggest import closest, did_you_mean
 from sitebuild.check import check_site
 
@@ -595,8 +596,6 @@ def preview_url(site, path, today=None):
     """The address of a post or page on the development server, in its language: its
     draft address while it is a draft or dated in the future (drafts show there with a
     banner), else its published one."""
-    from languages.languages import url_settings
-
     src = site.read(path)
     slug = src.meta.get("slug") or site.slugify(src.meta.get("title", Path(path).stem))
     urls = url_settings(site.settings["LANGUAGES"][src.lang])

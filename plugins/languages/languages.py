@@ -4,7 +4,7 @@ from functools import lru_cache
 from io import BytesIO
 from itertools import chain
 
-from babel import Locale, UnknownLocaleError
+from babel import Locale
 from babel.dates import format_date
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -17,89 +17,44 @@ from pelican.paginator import PaginationRule
 from pelican.utils import order_content
 
 from buildcheck import Problem, relpath, report
+from core.site import SiteSettingsError, validate_languages
+from core.site import catalogue_path as core_catalogue_path
+from core.site import url_settings as core_url_settings
 
 log = logging.getLogger(__name__)
-
-REQUIRED_WORDS = ("blog", "tag", "author", "category", "page", "networks", "archive")
-
 
 class LanguagesSettingsError(ValueError):
     pass
 
 
 def url_settings(cfg):
-    """The Pelican URL settings of one language, from its prefix and URL words."""
-    w = cfg["words"]
-    p = f"{cfg['prefix']}/" if cfg["prefix"] else ""
-    blog = f"{p}{w['blog']}/"
-    s = {
-        "ARTICLE_URL": blog + "{slug}/",
-        "DRAFT_URL": blog + "drafts/{slug}/",
-        "PAGE_URL": p + "{slug}/",
-        "DRAFT_PAGE_URL": p + "drafts/{slug}/",
-        "INDEX_URL": blog,
-        "ARCHIVES_URL": f"{blog}{w['archive']}/",
-        "TAG_URL": f"{blog}{w['tag']}/{{slug}}/",
-        "TAGS_URL": f"{blog}{w['tag']}/",
-        "AUTHOR_URL": f"{blog}{w['author']}/{{slug}}/",
-        "AUTHORS_URL": f"{blog}{w['author']}/",
-        "CATEGORY_URL": f"{blog}{w['category']}/{{slug}}/",
-        "CATEGORIES_URL": f"{blog}{w['category']}/",
-        "NETWORKS_URL": f"{p}{w['networks']}/",
-        "NETWORK_URL": f"{p}{w['networks']}/{{slug}}/",
-        "HOME_URL": p,
-        "FEED_URL": f"{p}feeds/atom.xml",
-    }
-    for key in [k for k in s if k.endswith("_URL") and k not in ("HOME_URL", "FEED_URL")]:
-        s[key[:-4] + "_SAVE_AS"] = s[key] + "index.html"
-    s["FEED_SAVE_AS"] = s["FEED_URL"]
+    """The Pelican URL settings of one language (core.site's), with its pagination."""
+    s = core_url_settings(cfg)
     # Content in another language is given its own language's URL by this plugin.
     for kind in ("ARTICLE", "PAGE", "DRAFT", "DRAFT_PAGE"):
         s[f"{kind}_LANG_URL"] = s[f"{kind}_URL"]
         s[f"{kind}_LANG_SAVE_AS"] = s[f"{kind}_SAVE_AS"]
+    page = cfg["words"]["page"]
     s["PAGINATION_PATTERNS"] = [
         PaginationRule(1, "{url}", "{save_as}"),
-        PaginationRule(2, f"{{base_name}}/{w['page']}/{{number}}/",
-                       f"{{base_name}}/{w['page']}/{{number}}/index.html"),
+        PaginationRule(2, f"{{base_name}}/{page}/{{number}}/", f"{{base_name}}/{page}/{{number}}/index.html"),
     ]
     return s
 
 
 def validate(settings):
-    """Check LANGUAGES and DEFAULT_LANG; raise with a plugin-prefixed message."""
-    langs = settings.get("LANGUAGES")
-    if not isinstance(langs, dict) or not langs:
-        raise LanguagesSettingsError("languages: LANGUAGES must be a non-empty mapping")
-    prefixes = set()
-    for code, cfg in langs.items():
-        try:
-            Locale.parse(code)
-        except (UnknownLocaleError, ValueError):
-            raise LanguagesSettingsError(f"languages: LANGUAGES[{code!r}]: Babel knows no such locale") from None
-        if not isinstance(cfg, dict):
-            raise LanguagesSettingsError(f"languages: LANGUAGES[{code!r}] must be a mapping")
-        for key in ("name", "prefix", "words"):
-            if key not in cfg:
-                raise LanguagesSettingsError(f"languages: LANGUAGES[{code!r}] lacks {key!r}")
-        missing = [w for w in REQUIRED_WORDS if w not in cfg["words"]]
-        if missing:
-            raise LanguagesSettingsError(f"languages: LANGUAGES[{code!r}]['words'] lacks {', '.join(missing)}")
-        if cfg["prefix"] in prefixes:
-            raise LanguagesSettingsError(f"languages: LANGUAGES[{code!r}]: prefix {cfg['prefix']!r} is used twice")
-        prefixes.add(cfg["prefix"])
-    primary = next(iter(langs))
-    if langs[primary]["prefix"]:
-        raise LanguagesSettingsError(f"languages: the primary language {primary!r} must have the empty prefix")
-    if settings["DEFAULT_LANG"] not in langs:
-        raise LanguagesSettingsError(
-            f"languages: DEFAULT_LANG {settings['DEFAULT_LANG']!r} is not in LANGUAGES ({', '.join(langs)})")
+    """Check LANGUAGES and DEFAULT_LANG (core.site); raise with a plugin-prefixed message."""
+    try:
+        validate_languages(settings)
+    except SiteSettingsError as e:
+        raise LanguagesSettingsError(str(e)) from None
     catalogue = catalogue_path(settings, settings["DEFAULT_LANG"])
     if not os.path.isfile(catalogue):
         raise LanguagesSettingsError(f"languages: no catalogue for {settings['DEFAULT_LANG']!r}: {catalogue} is missing")
 
 
 def catalogue_path(settings, lang):
-    return os.path.join(settings["THEME"], "translations", lang, "LC_MESSAGES", "messages.po")
+    return str(core_catalogue_path(settings["THEME"], lang))
 
 
 def load_translations(path, lang):
