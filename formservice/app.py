@@ -291,11 +291,13 @@ class Service:
         return self.site(self.config.site.thank_you_page(lang))
 
     def back_url(self, request, lang, network):
+        # The network's page in the form's language: browsers send only the origin as Referer
+        # from another origin (strict-origin-when-cross-origin), which would lead to the home page.
+        if network is not None:
+            return self.site(self.config.site.network_page(lang, network.slug))
         referer = request.headers.get("referer")
         if referer and self.allowed(referer):
             return referer
-        if network is not None:
-            return self.site(self.config.site.network_page(lang, network.slug))
         return self.site(self.config.site.networks_page(lang))
 
     def check_origin(self, request, lang):

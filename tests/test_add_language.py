@@ -1,12 +1,24 @@
 """Adding a language is configuration plus a catalogue (and content), never code.
 
-Builds a copy of the site with German added: one LANGUAGES entry in the settings, a
-catalogue made with Babel from messages.pot, German texts in the network files and a
-German home page. No file under plugins/ or theme/templates/ changes.
+Builds a copy of the site with German added as docs/languages.md says: one LANGUAGES entry
+in the settings, a catalogue made with Babel from messages.pot, German texts in the network
+files, a German home page and thank-you page. No file under plugins/, theme/templates/ or
+formservice/ changes. Then the whole walk across the seams: the form service started in
+that copy (its own pelicanconf.py) takes a German join request from the German network page
+in Chromium, with and without JavaScript, answers mistakes in German, sends the applicant to
+the German thank-you page and mails both sides; /admin/ has a German pane; the editors'
+tools work for German.
 """
 
 import hashlib
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
 
+import httpx
 import lxml.html
 import pytest
 import yaml
@@ -14,8 +26,10 @@ from babel.messages.pofile import read_po, write_po
 
 from sitebuild.build import build_site
 from sitebuild.errors import BuildFailed
+from tests.browser import chromium
 from tests.conftest import read
-from tests.support import ROOT, copy_site
+from tests.formservice.conftest import ServiceProcess, SmtpServer
+from tests.support import ROOT, copy_site, free_port, serve_static
 
 GERMAN = {
     "Skip to content": "Zum Inhalt springen",
@@ -25,6 +39,12 @@ GERMAN = {
     "All posts": "Alle Beiträge",
     "Language": "Sprache",
     "Networks": "Netzwerke",
+    # the form service's texts, from the same catalogue
+    "Use at most %(max)d characters (this has %(length)d).":
+        "Verwenden Sie höchstens %(max)d Zeichen (hier sind es %(length)d).",
+    "Your request could not be sent": "Ihre Anfrage konnte nicht gesendet werden",
+    "We have received your request to join %(network)s": "Wir haben Ihre Anfrage für %(network)s erhalten",
+    "Hello,": "Guten Tag,",
 }
 SETTINGS = '''
 LANGUAGES["de"] = {
@@ -45,6 +65,17 @@ summary: KNN Advies in Groningen gründet und begleitet Kooperationsnetzwerke.
 
 KNN Advies ist ein Beratungsbüro in Groningen.
 """
+THANKS = """title: Danke für Ihre Anfrage
+slug: danke
+translation_key: thank-you
+lang: de
+status: hidden
+summary: Ihre Anfrage wurde gesendet.
+
+Danke! Wir haben Ihre Anfrage erhalten.
+"""
+NETWORK = "biocooperatie-noord-nederland"
+CODE = (ROOT / "plugins", ROOT / "theme" / "templates", ROOT / "formservice")
 
 
 def add_german_texts(node):
@@ -68,10 +99,8 @@ def tree_digest(*dirs):
     return h.hexdigest()
 
 
-@pytest.fixture(scope="module")
-def german_site(tmp_path_factory):
-    root = copy_site(tmp_path_factory.mktemp("german"))
-    code_before = tree_digest(root / "plugins", root / "theme" / "templates")
+def add_german(root):
+    """German, added to a copy of the site exactly as docs/languages.md says."""
     with open(root / "pelicanconf.py", "a", encoding="utf-8") as f:
         f.write(SETTINGS)
     with open(root / "theme/translations/messages.pot", "rb") as f:
@@ -88,9 +117,25 @@ def german_site(tmp_path_factory):
         add_german_texts(data)
         network.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), encoding="utf-8")
     (root / "content/pages/home.de.md").write_text(HOME, encoding="utf-8")
-    build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root)
-    assert tree_digest(root / "plugins", root / "theme" / "templates") == code_before
-    return root / "output"
+    (root / "content/pages/thank-you.de.md").write_text(THANKS, encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def german_root(tmp_path_factory):
+    """The copy with German added, built against a form service port (the service starts later)."""
+    code_before = tree_digest(*CODE)
+    root = copy_site(tmp_path_factory.mktemp("german"))
+    add_german(root)
+    port = free_port()
+    build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root,
+               extra={"FORM_ENDPOINT": f'"http://127.0.0.1:{port}/join/{{slug}}"'})
+    assert tree_digest(*CODE) == code_before
+    return root, port
+
+
+@pytest.fixture(scope="module")
+def german_site(german_root):
+    return german_root[0] / "output"
 
 
 def test_german_tree_exists_with_german_interface_text(german_site):
@@ -129,3 +174,149 @@ def test_a_language_without_a_home_page_is_a_clear_error(tmp_path):
     with pytest.raises(BuildFailed) as e:
         build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root)
     assert "de" in e.value.errors
+
+
+# --- the form service on the German site -----------------------------------------------------
+
+@pytest.fixture(scope="module")
+def stack(german_root, tmp_path_factory):
+    """The German site served; the form service started in the copy's folder, as an operator
+    starts it there (no networks folder or language named: it reads the copy's pelicanconf.py);
+    an SMTP server for its mails."""
+    root, port = german_root
+    tmp = tmp_path_factory.mktemp("german-service")
+    smtp = SmtpServer().start()
+    try:
+        with serve_static(root / "output") as site_url:
+            env = {k: v for k, v in os.environ.items() if not k.startswith("FORMSERVICE_")}
+            env.update(FORMSERVICE_DATABASE_URL=f"sqlite:///{tmp}/formservice.sqlite3", FORMSERVICE_SITE_URL=site_url,
+                       FORMSERVICE_SMTP_URL=smtp.url, FORMSERVICE_POLL_SECONDS="0.2", FORMSERVICE_RATE_PER_MINUTE="0",
+                       FORMSERVICE_MAIL_FROM="KNN Advies <aanmelden@knnadvies.example>", PYTHONUNBUFFERED="1")
+            service = ServiceProcess(["serve", "--port", str(port)], env, tmp / "service.log", cwd=root).start()
+            try:
+                service.wait_healthy(f"http://127.0.0.1:{port}")
+                yield {"site": site_url, "service": f"http://127.0.0.1:{port}", "db": tmp / "formservice.sqlite3",
+                       "smtp": smtp}
+            finally:
+                service.kill()
+    finally:
+        smtp.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as b:
+        yield b
+
+
+def stored(db, email):
+    with sqlite3.connect(db) as con:
+        return con.execute("SELECT network, lang FROM join_requests WHERE email = ?", (email,)).fetchall()
+
+
+def mails_for(smtp, email, count=2, timeout=20):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        mails = [m for m in smtp.messages if email in (m["To"] or "") or email in (m["Reply-To"] or "")]
+        if len(mails) >= count:
+            return mails
+        time.sleep(0.1)
+    raise AssertionError(f"{len(mails)} mail(s) for {email} after {timeout}s")
+
+
+def fill(page, email, name="Anna Schmidt"):
+    page.fill("#join-name", name)
+    page.fill("#join-email", email)
+    page.fill("#join-organisation", "Beispiel GmbH")
+    page.fill("#join-message", "Wir möchten gern mitmachen.")
+    for field in page.query_selector_all("form.join-form [name^='q_']:not([type=checkbox])"):
+        field.fill("Chemie")
+    page.check("#join-consent")
+
+
+def body_text(mail):
+    part = mail.get_body(("plain",)) if mail.is_multipart() else mail
+    return part.get_content()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("javascript", [False, True], ids=["no-js", "js"])
+def test_a_german_join_request_goes_through_in_german(browser, stack, javascript):
+    email = f"anna.{'js' if javascript else 'nojs'}@beispiel.example"
+    context = browser.new_context(java_script_enabled=javascript, locale="de-DE")
+    page = context.new_page()
+    page.goto(f"{stack['site']}/de/netzwerke/{NETWORK}/")
+    assert page.get_attribute("html", "lang") == "de"
+    fill(page, email)
+    if javascript:
+        page.click("form.join-form button[type=submit]")
+        page.wait_for_selector(".join-done", timeout=15000)
+        assert page.url == f"{stack['site']}/de/netzwerke/{NETWORK}/"
+    else:
+        with page.expect_navigation(timeout=15000):
+            page.click("form.join-form button[type=submit]")
+        assert page.url == f"{stack['site']}/de/danke/"
+        assert "Danke" in page.text_content("h1")
+    context.close()
+    assert stored(stack["db"], email) == [(NETWORK, "de")]
+    mails = mails_for(stack["smtp"], email)
+    confirmation = next(m for m in mails if email in str(m["To"]))
+    assert confirmation["Subject"].startswith("Wir haben Ihre Anfrage für")
+    assert body_text(confirmation).startswith("Guten Tag,")
+    notification = next(m for m in mails if email not in str(m["To"]))
+    assert "Duits" in body_text(notification)  # the coordinator reads Dutch: the applicant's language, named
+
+
+@pytest.mark.browser
+def test_a_mistake_on_the_german_form_is_explained_in_german(browser, stack):
+    context = browser.new_context(java_script_enabled=False, locale="de-DE")
+    page = context.new_page()
+    page.goto(f"{stack['site']}/de/netzwerke/{NETWORK}/")
+    fill(page, "lang@beispiel.example", name="A" * 300)
+    with page.expect_navigation(timeout=15000):
+        page.click("form.join-form button[type=submit]")
+    assert page.get_attribute("html", "lang") == "de"
+    assert "Ihre Anfrage konnte nicht gesendet werden" in page.text_content("h1")
+    assert "Verwenden Sie höchstens 200 Zeichen (hier sind es 300)." in page.text_content("body")
+    back = page.get_attribute("a[href*='netzwerke']", "href")
+    assert back.endswith(f"/de/netzwerke/{NETWORK}/")
+    context.close()
+
+
+def test_a_language_the_site_does_not_have_gets_the_default_language(stack):
+    form = {"name": "X", "email": "x@beispiel.example", "organisation": "Y", "message": "Z", "consent": "on",
+            "lang": "xx", "q_sector": "Chemie"}
+    with httpx.Client() as client:
+        ok = client.post(f"{stack['service']}/join/{NETWORK}", data=form, headers={"Origin": stack["site"]})
+        bad = client.post(f"{stack['service']}/join/{NETWORK}", data={**form, "name": "A" * 300},
+                          headers={"Origin": stack["site"]})
+    assert ok.status_code == 303 and ok.headers["location"] == f"{stack['site']}/bedankt/"
+    assert bad.status_code == 422
+    assert lxml.html.fromstring(bad.text).get("lang") == "nl"
+
+
+def test_the_browser_editor_has_a_german_pane(german_site):
+    config = yaml.safe_load((german_site / "admin" / "config.yml").read_text(encoding="utf-8"))
+    assert "de" in config["i18n"]["locales"]
+
+
+def test_the_editors_tools_work_for_german(german_root):
+    root = german_root[0]
+    shutil.copy2(ROOT / "tasks.py", root / "tasks.py")
+
+    def invoke(*args, ok=True):
+        p = subprocess.run([sys.executable, "-m", "invoke", *args], cwd=root, capture_output=True, text=True,
+                           timeout=300)
+        assert (p.returncode == 0) == ok, p.stdout + p.stderr
+        return p.stdout + p.stderr
+
+    before = invoke("check")
+    assert "check: 0 error(s)" in before and "no German translation yet" in before
+    invoke("new-post", "Kooperation im Norden", "--lang", "de", "--date", "3-5-2025")
+    post = root / "content/blog/kooperation-im-norden.md"
+    assert "lang: de" in post.read_text(encoding="utf-8")
+    invoke("translate", "kracht-van-samenwerken.nl.md", "--lang", "de", "--title", "Die Kraft der Zusammenarbeit")
+    translation = (root / "content/blog/die-kraft-der-zusammenarbeit.md").read_text(encoding="utf-8")
+    assert "lang: de" in translation and "translation_key: kracht-van-samenwerken" in translation
+    after = invoke("check", ok=False)  # the two new German drafts still say TODO
+    assert "content/blog/kooperation-im-norden.md:8:10: summary: summary still says TODO" in after

@@ -325,8 +325,9 @@ def service_env(database_url, **extra):
 class ServiceProcess:
     """`formservice <args>` as a real subprocess (output in a log file)."""
 
-    def __init__(self, args, env, log_path, preexec_fn=None):
+    def __init__(self, args, env, log_path, preexec_fn=None, cwd=ROOT):
         self.args = args
+        self.cwd = cwd  # the site's folder: the service reads its pelicanconf.py there
         self.env = env
         self.log_path = log_path
         self.preexec_fn = preexec_fn
@@ -334,7 +335,7 @@ class ServiceProcess:
 
     def start(self):
         self.log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "formservice", *self.args], env=self.env, cwd=ROOT,
+        self.proc = subprocess.Popen([sys.executable, "-m", "formservice", *self.args], env=self.env, cwd=self.cwd,
                                      stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=self.preexec_fn)
         return self
 
