@@ -14,7 +14,7 @@ spec["kind"] is
              processes' peaks plus this driver's own (an upper bound of the memory the
              build needs at once: the language runs overlap).
              With spec["later"] (the editing loop, as the development server (make serve) builds):
-             build_site(later=True), whose end is reported as "page_seconds" (the new
+             build_pages_first(), whose end is reported as "page_seconds" (the new
              pages are in place), then finish_build() (sitemap, search index).
   "plain" -- `python -m pelican <content> -o <output> -s <settings>`: a single process;
              its peak RSS is RUSAGE_CHILDREN's ru_maxrss of this wrapper.
@@ -125,7 +125,7 @@ def build_site(spec):
                 search_times.append((t, time.perf_counter()))
 
         setattr(engine, search_name, timed)
-    later = {"later": True} if spec.get("later") else {}
+    later = bool(spec.get("later"))
     warm = None
     if later and spec.get("changes") and hasattr(engine, "show_changes_first"):
         # The development server keeps a warm Pelican process ready before the editor saves.
@@ -141,8 +141,9 @@ def build_site(spec):
                 if spec.get("page"):  # the changed page, served from then on, shows the change
                     page = Path(spec["page"])
                     result["page_shown_first"] = page.is_file() and spec["marker"] in page.read_text(encoding="utf-8")
-        engine.build_site(settings_file=spec["settings"], output=output, cwd=spec["cwd"], capture=True,
-                         force=spec.get("force", False), **later)
+        build = engine.build_pages_first if later else engine.build_site
+        build(settings_file=spec["settings"], output=output, cwd=spec["cwd"], capture=True,
+              force=spec.get("force", False))
         build_seconds = time.perf_counter() - start
         if later:  # the editing loop: the page is there now; then the search index and sitemap
             result.setdefault("page_seconds", build_seconds)

@@ -1,7 +1,8 @@
 """The build: one Pelican run per language into a fresh directory, swapped in for output/.
 
     build_site(settings_file, output)   every language; raises BuildFailed, output/ untouched
-    finish_build(settings_file, output) the sitemap and search index a build_site(later=True) left
+    build_pages_first(settings_file, output)   the editing loop's: the pages now, swapped in at once
+    finish_build(settings_file, output) then the sitemap and search index build_pages_first() left
 """
 
 import hashlib
@@ -20,7 +21,7 @@ from publishing.sitewide import sitemap_entries, write_sitewide_files
 
 from . import DEV_SETTINGS, ROOT
 from .errors import BuildFailed
-from .freshness import (LANGUAGE_STAMPS, PENDING, STAMP, code_fingerprint, keep_cache_if_valid,
+from .freshness import (LANGUAGE_STAMPS, STAMP, BuildState, code_fingerprint, keep_cache_if_valid,
                         language_fingerprints)
 from .search import index_for_search
 
@@ -82,66 +83,60 @@ def _move_unchanged_language(lang, settings, output, fresh):
             entry.rename(fresh / entry.name)
 
 
-def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None, cwd=ROOT,
-               extra=None, capture=True, force=False, later=False):
-    """Build every language into a fresh directory, then swap it in place of `output`.
+@dataclass
+class _Plan:
+    """What a build will do: the settings it reads, the languages to run, what each was built from."""
 
-    The languages are built by parallel Pelican processes into one tree. If any of them
-    fails, the fresh directory is removed and `output` stays exactly as it was.
-    `extra` maps setting names to JSON values (Pelican's -e). Returns the runs; with
-    capture=False their log is printed too. Raises BuildFailed with the problems.
-    When nothing the build depends on changed since `output` was built, nothing is done
-    (returns []) unless `force`; a language whose inputs did not change (see
-    language_fingerprints) is not run again: its pages move over from `output`.
-    With `later` (the editing loop), the new pages are swapped in as soon as Pelican wrote
-    them, beside the previous build's search index and sitewide files; finish_build() then
-    renews those. Until it has, the output does not count as up to date.
-    """
+    settings_file: Path
+    output: Path
+    content: Path
+    cwd: Path
+    extra: dict
+    settings: dict
+    langs: list
+    todo: list  # the languages to run; the others' pages move over from the previous output
+    per_language: dict = None  # {lang: fingerprint}; None until read (a forced build reads it while running)
+
+    @property
+    def fingerprint(self):
+        return _site_fingerprint(self.per_language)
+
+
+def _plan(settings_file, output, content, cwd, extra, force):
+    """The plan of a build, or None when `output` is up to date (nothing it depends on changed)."""
     settings_file, output = Path(settings_file).resolve(), Path(output).resolve()
     content = Path(content).resolve() if content else Path(cwd) / "content"
     settings = read_site_settings(settings_file)
     langs = list(settings["LANGUAGES"])
-    # What the build depends on: every language's inputs (which together cover the settings,
-    # requirements, content, theme, plugins and the date). A forced build runs every language
-    # whatever they are: it reads them while the runs go on.
-    per_language = fingerprint = None
-    if force:
-        todo = langs
-    else:
-        per_language = language_fingerprints(settings_file, settings, content, extra, langs)
-        fingerprint = _site_fingerprint(per_language)
-        stamp = output / STAMP
-        if stamp.is_file() and stamp.read_text(encoding="utf-8") == fingerprint:
-            return []
+    plan = _Plan(settings_file, output, content, Path(cwd), extra, settings, langs, todo=langs)
+    if not force:  # every language's inputs cover the settings, requirements, content, theme, plugins, date
+        plan.per_language = language_fingerprints(settings_file, settings, content, extra, langs)
+        state = BuildState.read(output)
+        if state is not None and state.up_to_date and state.fingerprint == plan.fingerprint:
+            return None
         built_from = _built_from(output) or {}
-        todo = [lang for lang in langs if built_from.get(lang) != per_language[lang]]
+        plan.todo = [lang for lang in langs if built_from.get(lang) != plan.per_language[lang]]
     keep_cache_if_valid(settings_file, settings, extra)
     output.parent.mkdir(parents=True, exist_ok=True)
-    fresh = Path(tempfile.mkdtemp(prefix=".output-", dir=output.parent))
-    sitemap = {}  # lang -> its pages' sitemap entries
-    sitemap_lock = threading.Lock()
+    return plan
 
-    def entries_read(lang, entries):
-        """The sitemap is written by the run that reads the last language's pages, while its
-        Pagefind still runs (when every language was run anew)."""
-        with sitemap_lock:
-            sitemap[lang] = entries
-            if len(sitemap) == len(langs):
-                _write_sitewide(fresh, settings, sitemap)
 
+def _run_languages(plan, fresh, after_run=None):
+    """One Pelican process per language of plan.todo into `fresh`, side by side; after_run(run)
+    in the run's own thread when it succeeded. Raises BuildFailed (fresh removed) if any failed."""
     def one(lang):
-        run = LanguageRun(lang, *_run(pelican_command(settings_file, content, fresh, lang, extra), cwd))
-        if run.returncode == 0 and not later:
-            # This language's search index and sitemap entries now, while the other runs go on.
-            _, run.search_error = _index_and_read(fresh, settings, lang, lambda e: entries_read(lang, e))
+        run = LanguageRun(lang, *_run(pelican_command(plan.settings_file, plan.content, fresh, lang, plan.extra),
+                                      plan.cwd))
+        if run.returncode == 0 and after_run is not None:
+            after_run(run)
         return run
 
     try:
-        with ThreadPoolExecutor(max_workers=max(1, len(todo))) as pool:
-            futures = [pool.submit(one, lang) for lang in todo]
-            if per_language is None:
-                per_language = language_fingerprints(settings_file, settings, content, extra, langs)
-                fingerprint = _site_fingerprint(per_language)
+        with ThreadPoolExecutor(max_workers=max(1, len(plan.todo))) as pool:
+            futures = [pool.submit(one, lang) for lang in plan.todo]
+            if plan.per_language is None:
+                plan.per_language = language_fingerprints(plan.settings_file, plan.settings, plan.content,
+                                                          plan.extra, plan.langs)
             results = [f.result() for f in futures]
     except BaseException:
         shutil.rmtree(fresh, ignore_errors=True)
@@ -150,45 +145,109 @@ def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None,
     if failed:
         shutil.rmtree(fresh, ignore_errors=True)
         raise BuildFailed(_unique_lines([r.stderr for r in failed] + [r.stdout for r in failed]))
-    for lang in langs:
-        if lang not in todo:
-            _move_unchanged_language(lang, settings, output, fresh)
-    (fresh / LANGUAGE_STAMPS).write_text(json.dumps(per_language), encoding="utf-8")
-    if not capture:
-        for r in results:
-            sys.stdout.write(r.stdout)
-            sys.stderr.write(r.stderr)
-    try:
-        if later:
-            for name in SITEWIDE_LATER:
-                if (output / name).exists() and not (fresh / name).exists():
-                    (output / name).rename(fresh / name)  # the old output goes away below
-            pending = [lang for lang in langs if lang in todo or lang in _pending_languages(output)]
-            (fresh / STAMP).write_text(f"{PENDING}{','.join(pending)}: {fingerprint}", encoding="utf-8")
-        else:
-            errors = [r.search_error for r in results if r.search_error]
-            if errors:
-                raise errors[0]
-            if len(sitemap) < len(langs):  # some languages were moved over: indexed again, as before
-                for lang in langs:
-                    if lang not in todo:
-                        more, error = _index_and_read(fresh, settings, lang)
-                        if error:
-                            raise error
-                        sitemap[lang] = more
-                _write_sitewide(fresh, settings, sitemap)
-            (fresh / STAMP).write_text(fingerprint, encoding="utf-8")
-    except BaseException:
-        shutil.rmtree(fresh, ignore_errors=True)
-        raise
+    for lang in plan.langs:
+        if lang not in plan.todo:
+            _move_unchanged_language(lang, plan.settings, plan.output, fresh)
+    (fresh / LANGUAGE_STAMPS).write_text(json.dumps(plan.per_language), encoding="utf-8")
+    return results
+
+
+def _swap_in(fresh, output, keep_old=False):
+    """`fresh` becomes `output`; the previous output is deleted (or, with keep_old, left in a
+    .output-old-* directory beside it for finish_build() to delete)."""
     os.chmod(fresh, 0o755)
     old = None
     if output.exists():
         old = Path(tempfile.mkdtemp(prefix=".output-old-", dir=output.parent))
         output.rename(old / "output")
     fresh.rename(output)
-    if old and not later:  # later: finish_build() deletes it, after the browser has the new page
+    if old and not keep_old:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _print_logs(results, capture):
+    if not capture:
+        for r in results:
+            sys.stdout.write(r.stdout)
+            sys.stderr.write(r.stderr)
+
+
+def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None, cwd=ROOT,
+               extra=None, capture=True, force=False):
+    """Build every language into a fresh directory, with its search index and sitewide files,
+    then swap it in place of `output`.
+
+    The languages are built by parallel Pelican processes into one tree; as soon as a
+    language's run is done, Pagefind indexes it while its sitemap entries are read. If any
+    run fails, the fresh directory is removed and `output` stays exactly as it was.
+    `extra` maps setting names to JSON values (Pelican's -e). Returns the runs; with
+    capture=False their log is printed too. Raises BuildFailed with the problems.
+    When nothing the build depends on changed since `output` was built, nothing is done
+    (returns []) unless `force`; a language whose inputs did not change (see
+    language_fingerprints) is not run again: its pages move over from `output`.
+    """
+    plan = _plan(settings_file, output, content, cwd, extra, force)
+    if plan is None:
+        return []
+    fresh = Path(tempfile.mkdtemp(prefix=".output-", dir=plan.output.parent))
+    sitemap = {}  # lang -> its pages' sitemap entries
+    sitemap_lock = threading.Lock()
+
+    def index_and_read(run):
+        """This language's search index and sitemap entries now, while the other runs go on;
+        the run that reads the last language's pages writes the sitemap."""
+        def entries_read(entries):
+            with sitemap_lock:
+                sitemap[run.lang] = entries
+                if len(sitemap) == len(plan.langs):
+                    _write_sitewide(fresh, plan.settings, sitemap)
+
+        _, run.search_error = _index_and_read(fresh, plan.settings, run.lang, entries_read)
+
+    results = _run_languages(plan, fresh, after_run=index_and_read)
+    _print_logs(results, capture)
+    try:
+        errors = [r.search_error for r in results if r.search_error]
+        if errors:
+            raise errors[0]
+        for lang in plan.langs:  # languages moved over from the previous output: indexed again
+            if lang not in sitemap:
+                sitemap[lang], error = _index_and_read(fresh, plan.settings, lang)
+                if error:
+                    raise error
+        if len(plan.todo) < len(plan.langs):
+            _write_sitewide(fresh, plan.settings, sitemap)
+        BuildState(plan.fingerprint).write(fresh)
+    except BaseException:
+        shutil.rmtree(fresh, ignore_errors=True)
+        raise
+    _swap_in(fresh, plan.output)
+    return results
+
+
+def build_pages_first(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None, cwd=ROOT,
+                      extra=None, capture=True, force=False):
+    """The editing loop's build: every language's pages, swapped in as soon as Pelican wrote
+    them, beside the previous build's search index and sitewide files; finish_build() then
+    renews those. Until it has, the output does not count as up to date. Otherwise as
+    build_site()."""
+    plan = _plan(settings_file, output, content, cwd, extra, force)
+    if plan is None:
+        return []
+    fresh = Path(tempfile.mkdtemp(prefix=".output-", dir=plan.output.parent))
+    results = _run_languages(plan, fresh)
+    _print_logs(results, capture)
+    try:
+        for name in SITEWIDE_LATER:
+            if (plan.output / name).exists() and not (fresh / name).exists():
+                (plan.output / name).rename(fresh / name)  # the old output goes away in finish_build()
+        before = BuildState.read(plan.output)
+        pending = [lang for lang in plan.langs if lang in plan.todo or (before and lang in before.pending)]
+        BuildState(plan.fingerprint, tuple(pending)).write(fresh)
+    except BaseException:
+        shutil.rmtree(fresh, ignore_errors=True)
+        raise
+    _swap_in(fresh, plan.output, keep_old=True)  # finish_build() deletes it, after the browser has the new page
     return results
 
 
@@ -266,9 +325,10 @@ def show_changes_first(changes, settings_file=DEV_SETTINGS, output=ROOT / "outpu
         failed = [r for r in results if r.returncode != 0]
         if failed:
             raise BuildFailed(_unique_lines([r.stderr for r in failed] + [r.stdout for r in failed]))
-        # Not up to date until the full build (build_site(later=True), finish_build()) has run.
-        pending = sorted(set(todo) | set(_pending_languages(output)))
-        (output / STAMP).write_text(f"{PENDING}{','.join(pending)}: shown first", encoding="utf-8")
+        # Not up to date until the full build (build_pages_first(), finish_build()) has run.
+        before = BuildState.read(output)
+        pending = sorted(set(todo) | set(before.pending if before else ()))
+        BuildState(None, tuple(pending)).write(output)
         for path in sorted(fresh.rglob("*")):
             if path.is_file():
                 target = output / path.relative_to(fresh)
@@ -318,35 +378,26 @@ def sitewide_and_search(output, settings, langs=None, bundle=None):
         search.result()
 
 
-def _pending_languages(output):
-    """The languages whose search index a build_site(later=True) left to finish_build()."""
-    stamp = Path(output) / STAMP
-    text = stamp.read_text(encoding="utf-8") if stamp.is_file() else ""
-    return [code for code in text[len(PENDING):].split(": ", 1)[0].split(",") if code] \
-        if text.startswith(PENDING) else []
-
-
 def finish_build(settings_file=DEV_SETTINGS, output=ROOT / "output"):
-    """The rest of a build_site(later=True): write the sitewide files (sitemap, robots,
-    headers), index the rebuilt languages for search and swap their indexes in, and mark
-    the output up to date. Returns False when there was nothing to finish."""
+    """The rest of a build_pages_first(): write the sitewide files (sitemap, robots, headers),
+    index the rebuilt languages for search and swap their indexes in, and mark the output up
+    to date. Returns False when there was nothing to finish."""
     output = Path(output).resolve()
-    stamp = output / STAMP
-    text = stamp.read_text(encoding="utf-8") if stamp.is_file() else ""
-    if not text.startswith(PENDING):
+    state = BuildState.read(output)
+    if state is None or state.up_to_date:
         return False
-    langs = _pending_languages(output)
     new, old = output / ".pagefind-new", output / ".pagefind-old"
     for leftover in (new, old, *output.parent.glob(".output-old-*")):
         shutil.rmtree(leftover, ignore_errors=True)
-    sitewide_and_search(output, read_site_settings(Path(settings_file).resolve()), langs=langs, bundle=new)
+    sitewide_and_search(output, read_site_settings(Path(settings_file).resolve()), langs=list(state.pending),
+                        bundle=new)
     (output / "pagefind").mkdir(exist_ok=True)
     old.mkdir()
-    for lang in langs:
+    for lang in state.pending:
         if (output / "pagefind" / lang).exists():
             (output / "pagefind" / lang).rename(old / lang)
         (new / lang).rename(output / "pagefind" / lang)
     for leftover in (new, old):
         shutil.rmtree(leftover, ignore_errors=True)
-    stamp.write_text(text.split(": ", 1)[1], encoding="utf-8")
+    BuildState(state.fingerprint).write(output)
     return True

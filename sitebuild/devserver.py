@@ -47,7 +47,7 @@ import watchfiles
 from publishing.sitewide import headers_for
 
 from . import ROOT
-from .build import build_site, finish_build, read_site_settings, show_changes_first, start_warm_pelican
+from .build import build_pages_first, build_site, finish_build, read_site_settings, show_changes_first, start_warm_pelican
 from .errors import BuildFailed, one_line_errors
 
 HOST = "127.0.0.1"
@@ -201,8 +201,8 @@ class Rebuilder:
                         self._say(f"shown in {time.monotonic() - started:.1f} s ({what})")
                     # The first build is a whole one; later ones show the pages first and
                     # renew the search index and sitemap right after (finish_build).
-                    runs = build_site(settings_file=self.settings_file, output=self.output, cwd=self.root,
-                                      later=not first)
+                    build = build_site if first else build_pages_first
+                    runs = build(settings_file=self.settings_file, output=self.output, cwd=self.root)
                 except BuildFailed as e:
                     errors = one_line_errors(e.errors, self.root)
                 except Exception as e:  # noqa: BLE001 (report, keep serving)

@@ -7,18 +7,48 @@ fingerprint did not change is not run again.
 
 import datetime
 import hashlib
+import json
 import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import core
 
 from . import ROOT
 
-STAMP = ".build-stamp"
-PENDING = "pending "  # "pending nl,en: <fingerprint>": new pages; finish_build() must index these languages
+STAMP = ".build-stamp"  # JSON: the BuildState of an output directory
 LANGUAGE_STAMPS = ".build-languages"  # JSON: what each language's pages were built from
 _LANG_LINE = re.compile(rb"^lang:[ \t]*(\S+)[ \t]*$", re.MULTILINE | re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class BuildState:
+    """What an output directory was built from, kept in its STAMP file.
+
+    `fingerprint`: the hash of every language's inputs (None when only the pages of a few
+    saved posts were shown first); `pending`: the languages whose search index, with the
+    sitemap and the other sitewide files, finish_build() must still renew."""
+
+    fingerprint: str | None
+    pending: tuple = ()
+
+    @property
+    def up_to_date(self):
+        return not self.pending
+
+    @classmethod
+    def read(cls, output):
+        """The state of `output`, or None when it has none (not built, or by an older build)."""
+        try:
+            data = json.loads((Path(output) / STAMP).read_text(encoding="utf-8"))
+            return cls(data["fingerprint"], tuple(data["pending"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def write(self, output):
+        (Path(output) / STAMP).write_text(json.dumps({"fingerprint": self.fingerprint, "pending": list(self.pending)}),
+                                          encoding="utf-8")
 
 
 def _fingerprint(settings_file, settings, extra, roots):
