@@ -29,6 +29,7 @@ import logging
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import parse_qsl
@@ -109,14 +110,17 @@ def _no_constants(name):
 class RateLimiter:
     """An in-memory token bucket per client: `per_minute` requests, bursts of `burst`.
 
-    Per process: behind a proxy with N instances a client gets up to N times as many.
+    Per process: behind a proxy with N instances a client gets up to N times as many. The
+    buckets are kept in the order they were last used: a bucket that has refilled (or, past
+    `max_clients`, the longest unused) is dropped from the front, a few per request at most,
+    so no request pays for pruning the whole table.
     """
 
     def __init__(self, per_minute, burst, max_clients=100_000):
         self.rate = per_minute / 60.0
         self.burst = float(burst)
         self.max_clients = max_clients
-        self.buckets = {}
+        self.buckets = OrderedDict()  # key -> (tokens, last), least recently used first
         self.lock = threading.Lock()
 
     def take(self, key, now=None):
@@ -125,7 +129,7 @@ class RateLimiter:
             return True, 0
         now = time.monotonic() if now is None else now
         with self.lock:
-            tokens, last = self.buckets.get(key, (self.burst, now))
+            tokens, last = self.buckets.pop(key, (self.burst, now))
             tokens = min(self.burst, tokens + (now - last) * self.rate)
             if tokens >= 1:
                 self.buckets[key] = (tokens - 1, now)
@@ -133,8 +137,7 @@ class RateLimiter:
             else:
                 self.buckets[key] = (tokens, now)
                 allowed, wait = False, int((1 - tokens) / self.rate) + 1
-            if len(self.buckets) > self.max_clients:
-                self._prune(now)
+            self._evict(now)
         return allowed, wait
 
     def wait(self, key, now=None):
@@ -147,9 +150,19 @@ class RateLimiter:
         tokens = min(self.burst, tokens + (now - last) * self.rate)
         return 0 if tokens >= 1 else int((1 - tokens) / self.rate) + 1
 
-    def _prune(self, now):
+    def _evict(self, now, at_most=4):
+        """Drop up to `at_most` buckets from the front: each that is full again (forgetting it
+        changes nothing), and the oldest while there are more than max_clients. Amortised
+        constant time: every bucket is added once and dropped at most once."""
         full_after = self.burst / self.rate
-        self.buckets = {k: v for k, v in self.buckets.items() if now - v[1] < full_after}
+        for _ in range(at_most):
+            if not self.buckets:
+                return
+            key, (_, last) = next(iter(self.buckets.items()))
+            if now - last >= full_after or len(self.buckets) > self.max_clients:
+                del self.buckets[key]
+            else:
+                return
 
 
 def _ip(value):
@@ -210,6 +223,17 @@ class Service:
     def is_trusted(self, address):
         ip = _ip(address) if address else None
         return ip is not None and any(ip in net for net in self.trusted)
+
+    def client_key(self, request):
+        """Who a client is, for its limits: its address, and for IPv6 its /64 network (one
+        subscriber's line or one server usually has a whole /64 to pick addresses from)."""
+        address = self.client_ip(request)
+        ip = _ip(address)
+        if ip is None or ip.version == 4:
+            return address
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
 
     def client_ip(self, request):
         """The client's address; behind a trusted proxy, the last X-Forwarded-For hop that is
@@ -393,7 +417,7 @@ class Service:
         wants_json = media_type == JSON_TYPE or (JSON_TYPE in accept and "text/html" not in accept)
         network = None
         try:
-            allowed, wait = self.limiter.take(self.client_ip(request))
+            allowed, wait = self.limiter.take(self.client_key(request))
             if not allowed:
                 raise Reject(429, {"rate_limit": gettext(lang, MSG_RATE)}, {"Retry-After": str(wait)},
                              message=("rate_limit", MSG_RATE))
@@ -408,8 +432,9 @@ class Service:
                 lang = values["lang"]
             gotcha = values.get("_gotcha")
             if gotcha not in (None, "", False) and not (isinstance(gotcha, str) and not gotcha.strip()):
-                # Honeypot: a bot. It gets what a person gets; nothing is stored or sent.
-                log.info("honeypot hit for %s: not stored", slug)
+                # Honeypot: a bot. It gets what a person gets; nothing is stored or sent. (The slug
+                # is the client's until it names a network: not logged.)
+                log.info("honeypot hit: not stored")
                 return self.accepted(wants_json, lang, values.get("_next"), fake=True)
             network = self.registry.get(slug)
             if network is None:
@@ -432,7 +457,7 @@ class Service:
             key = self._hash_key or await run_in_threadpool(self.hash_key)
             saving = self.writer.save(store.new_request(
                 network=network, submission=submission, lang=lang,
-                client_hash=store.client_hash(key, self.client_ip(request)),
+                client_hash=store.client_hash(key, self.client_key(request)),
                 user_agent=request.headers.get("user-agent", ""), coordinator_lang=self.config.coordinator_lang))
             # Not yet taken by the writer when the time is up: dropped, never stored. Taken: it
             # may still be stored, but it is not acknowledged.
@@ -482,7 +507,7 @@ class Service:
         token = self.config.admin_token
         if not token:
             return JSONResponse({"error": "the admin API is disabled: set FORMSERVICE_ADMIN_TOKEN"}, status_code=403)
-        client = self.client_ip(request)
+        client = self.client_key(request)
         wait = self.admin_failures.wait(client)
         if wait:
             return JSONResponse({"error": "too many failed sign-ins; wait and try again"}, status_code=429,
@@ -527,9 +552,14 @@ class Service:
         email = normalise_email(data["email"].strip())
         if email is None:
             return JSONResponse({"errors": {"email": "not a valid e-mail address"}}, status_code=400)
-        requests, mails = await run_in_threadpool(store.erase, self.engine, email)
-        log.info("erased %d requests and %d mails of one applicant", requests, mails)
-        return JSONResponse({"deleted_requests": requests, "deleted_mails": mails})
+        erased = await run_in_threadpool(store.erase, self.engine, email, self.registry.all(),
+                                         self.config.coordinator_lang)
+        log.info("erased one applicant: %d requests, %d mails, %d digest lines; %d coordinators told",
+                 erased.requests, erased.mails, erased.digest_lines, erased.notices)
+        if self.worker is not None:
+            self.worker.wakeup.set()
+        return JSONResponse({"deleted_requests": erased.requests, "deleted_mails": erased.mails,
+                             "removed_digest_lines": erased.digest_lines, "coordinators_told": erased.notices})
 
 
 def create_app(config: Config, engine=None, registry=None, worker=None, run_worker=False):

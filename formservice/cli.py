@@ -4,7 +4,7 @@
     formservice migrate                                           bring the database schema up to date
     formservice worker [--once]                                   send queued mails (and purge periodically)
     formservice purge                                             delete requests past the retention period
-    formservice erase --email X                                   erase one applicant's requests and mails
+    formservice erase                                             erase one applicant (the address read from stdin)
     formservice export --network SLUG --format csv|json           a network's requests, to stdout
     formservice smtp-sink --port 8025                             a local SMTP server that prints mails
 
@@ -90,8 +90,10 @@ def build_parser():
     w = sub.add_parser("worker", parents=[settings], help="send queued mails; purge old requests periodically")
     w.add_argument("--once", action="store_true", help="send what is due now, then exit")
     sub.add_parser("purge", parents=[settings], help="delete requests older than the retention period")
-    e = sub.add_parser("erase", parents=[settings], help="delete one applicant's requests and mails")
-    e.add_argument("--email", required=True)
+    sub.add_parser("erase", parents=[settings],
+                   help="delete one applicant's requests and mails; the address is read from standard input "
+                        "(or asked for), never from the command line, where the process list and the shell's "
+                        "history would keep it")
     x = sub.add_parser("export", parents=[settings], help="write a network's requests to stdout")
     x.add_argument("--network", required=True, metavar="SLUG")
     x.add_argument("--format", choices=["csv", "json"], default="csv")
@@ -109,9 +111,21 @@ def load_config(args):
     return Config.load(**overrides)
 
 
+def escape_for_log(text):
+    """One log line stays one line: line breaks and every other control or invisible
+    formatting character (what a client could send in a path or a header) as \\x.., \\u...."""
+    return "".join(c if c.isprintable() or c == " " else (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+                   for c in text)
+
+
 class PrivateFormatter(logging.Formatter):
-    """Exceptions as their stack and class names only: an exception's message may quote
-    data (an SQL error its values, an SMTP refusal the address)."""
+    """Messages escaped (escape_for_log): nothing a client sends can start a line of its own.
+    Exceptions as their stack and class names only: an exception's message may quote data
+    (an SQL error its values, an SMTP refusal the address)."""
+
+    def formatMessage(self, record):
+        record.message = escape_for_log(record.message)
+        return super().formatMessage(record)
 
     def formatException(self, ei):
         _, value, tb = ei
@@ -211,15 +225,26 @@ def cmd_purge(args, config):
 
 
 def cmd_erase(args, config):
-    from formservice import store
+    from formservice import registry, store
     from formservice.validation import normalise_email
 
-    email = normalise_email(args.email.strip())
+    if sys.stdin.isatty():
+        sys.stderr.write("E-mail address of the applicant to erase: ")
+        sys.stderr.flush()
+    email = normalise_email(sys.stdin.readline().strip())
     if email is None:
-        print("formservice: --email is not a valid e-mail address", file=sys.stderr)
+        print("formservice: that is not a valid e-mail address (give it on standard input)", file=sys.stderr)
         return 2
-    requests, mails = store.erase(_engine(config), email)
-    print(f"deleted {requests} request(s) and {mails} mail(s) of this applicant, and scrubbed the database files")
+    try:
+        networks = registry.load(config.networks_dir)
+    except NetworkErrors:
+        networks = {}  # still erase; the coordinators are then not told (said below)
+    erased = store.erase(_engine(config), email, networks, config.coordinator_lang)
+    print(f"deleted {erased.requests} request(s) and {erased.mails} mail(s) of this applicant, removed "
+          f"{erased.digest_lines} line(s) from digests, told {erased.notices} coordinator(s), and scrubbed "
+          "the database files")
+    if erased.requests and not networks:
+        print("formservice: the network files could not be read: tell the coordinators yourself", file=sys.stderr)
     return 0
 
 

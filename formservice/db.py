@@ -39,6 +39,8 @@ join_requests = Table(
     Column("user_agent", String(200), nullable=False, server_default=""),
     # The mailbox the address reaches (store.recipient_key): what the per-recipient limits count.
     Column("email_key", String(254), nullable=True),
+    # A repeat (the same mailbox and network within the window): the first request, which it never changes.
+    Column("repeat_of", Uuid(as_uuid=False), nullable=True),
     Index("ix_join_requests_network_created", "network", "created_at"),
     Index("ix_join_requests_email", "email"),
     Index("ix_join_requests_created", "created_at"),

@@ -14,7 +14,7 @@ FORMULA_CHARS = frozenset("=+-@")
 CONTROL_STARTS = ("\t", "\r", "\n")
 # Minus and plus signs that NFKC does not fold to ASCII but spreadsheets may still read as one.
 MINUS_PLUS = frozenset("\u2212\u2796\u2795\u2010\u2011\u2012\u2013\u2014\u2015\ufe58")
-BASE_COLUMNS = ["id", "created_at", "lang", "name", "email", "organisation", "message", "consent_at"]
+BASE_COLUMNS = ["id", "created_at", "lang", "name", "email", "organisation", "message", "consent_at", "repeat_of"]
 
 
 def _dangerous(text):
@@ -42,7 +42,8 @@ def _iso(dt):
 def _records(rows):
     return [{"id": r["id"], "created_at": _iso(r["created_at"]), "lang": r["lang"], "name": r["name"],
              "email": r["email"], "organisation": r["organisation"], "message": r["message"],
-             "consent_at": _iso(r["consent_at"]), "answers": r["answers"] or {}} for r in rows]
+             "consent_at": _iso(r["consent_at"]), "repeat_of": r.get("repeat_of"), "answers": r["answers"] or {}}
+            for r in rows]
 
 
 def question_ids(network, records):

@@ -22,6 +22,7 @@ from formservice.validation import field_label
 NOTIFICATION = "notification"
 CONFIRMATION = "confirmation"
 DIGEST = "digest"
+ERASED = "erased"  # to a coordinator: request numbers erased at the applicant's request
 
 
 def _network_name(network, lang):
@@ -102,10 +103,29 @@ def digest(network, lang):
             "body": intro + "\n\n", "html_body": None, "lang": lang}
 
 
-def digest_line(row):
-    """One request in a digest: when, who, and its number (the export has the rest)."""
+def digest_line(row, lang):
+    """One request in a digest: when, who, and its number (the export has the rest); a repeat
+    names the request it repeats. The request's own number ends the line (erase finds it so)."""
     org = f" ({row['organisation']})" if row["organisation"] else ""
-    return f"{row['created_at']:%Y-%m-%d %H:%M} UTC  {row['name']} <{row['email']}>{org}  {row['id']}\n"
+    repeat = ""
+    if row.get("repeat_of"):
+        repeat = "  " + gettext(lang, N_("(a repeat of request %(id)s, which is unchanged)"), id=row["repeat_of"])
+    return f"{row['created_at']:%Y-%m-%d %H:%M} UTC  {row['name']} <{row['email']}>{org}{repeat}  {row['id']}\n"
+
+
+def erased(network, request_ids, lang):
+    """To a coordinator, after an applicant's data was erased: which request numbers to delete
+    from their own mailbox. It names no one."""
+    name = _network_name(network, lang)
+    subject = gettext(lang, N_("Requests to join %(network)s were erased"), network=name)
+    text = "\n\n".join([
+        gettext(lang, N_("At the applicant's request, their data was erased from the website's join-request "
+                         "service. Please delete the mails about these requests to join %(network)s from your "
+                         "mailbox, with any copy or export that holds them:"), network=name),
+        "\n".join(sorted(request_ids)),
+    ]) + "\n"
+    return {"kind": ERASED, "to_addr": network.contact.email, "reply_to": None, "subject": subject,
+            "body": text, "html_body": None, "lang": lang}
 
 
 def confirmation(network, submission, lang):

@@ -38,11 +38,21 @@ def clean_user_agent(ua):
     return ua[:USER_AGENT_MAX]
 
 
+#: Mail providers that deliver an address with or without dots in its local part to one
+#: mailbox, and the domain each is known by (Gmail also takes googlemail.com as gmail.com).
+DOTLESS_DOMAINS = {"gmail.com": "gmail.com", "googlemail.com": "gmail.com"}
+
+
 def recipient_key(email):
-    """The mailbox an address reaches, for counting: lower-case, without a +tag
-    (jan+1@x.nl and JAN+2@x.nl are both jan@x.nl's inbox)."""
+    """The mailbox an address reaches, for counting and erasing: lower-case, without a +tag
+    (jan+1@x.nl and JAN+2@x.nl are both jan@x.nl's inbox), and at the providers of
+    DOTLESS_DOMAINS without dots and under one domain (B.ob.Smith@googlemail.com is
+    bobsmith@gmail.com). The stored address stays as the applicant typed it."""
     local, _, domain = email.lower().rpartition("@")
-    return f"{local.split('+', 1)[0] or local}@{domain}"
+    local = local.split("+", 1)[0] or local
+    if domain in DOTLESS_DOMAINS:
+        domain, local = DOTLESS_DOMAINS[domain], local.replace(".", "") or local
+    return f"{local}@{domain}"
 
 
 @dataclass(frozen=True)
@@ -50,8 +60,9 @@ class Limits:
     """What the writer enforces in the database, the same for every instance on it.
 
     rate_per_minute / rate_burst: join requests per client (0: no limit).
-    window_hours: one confirmation per address and network per window; a repeated request
-    for the same address and network inside it replaces the stored one (no new mails).
+    window_hours: one confirmation per mailbox and network per window; a repeated request for
+    the same mailbox and network inside it is stored beside the first, which it never changes,
+    marked as its repeat (`repeat_of`), and reaches the coordinator in the digest, not alone.
     confirmations_per_window: confirmations per address over all networks per window.
     """
     rate_per_minute: float = 0.0
@@ -77,7 +88,7 @@ class NewRequest:
     mails: list
     client_key: str = ""
     digest: dict | None = None  # the head of the coordinator's digest, should this request go into one
-    outcome: dict = field(default_factory=dict, compare=False)  # what insert_requests did: "replaced", mails
+    outcome: dict = field(default_factory=dict, compare=False)  # what insert_requests did: "repeat_of", mails
 
 
 def new_request(*, network, submission, lang, client_hash, user_agent, coordinator_lang) -> NewRequest:
@@ -87,7 +98,7 @@ def new_request(*, network, submission, lang, client_hash, user_agent, coordinat
     row = dict(id=request_id, network=network.slug, lang=lang, name=submission.name, email=submission.email,
                organisation=submission.organisation, message=submission.message, answers=submission.answers,
                consent_at=now, created_at=now, client_hash=client_hash, user_agent=clean_user_agent(user_agent),
-               email_key=recipient_key(submission.email))
+               email_key=recipient_key(submission.email), repeat_of=None)
     mail_rows = [
         mails.notification(network, submission, request_id, lang, now, coordinator_lang),
         mails.confirmation(network, submission, lang),
@@ -120,10 +131,10 @@ def insert_requests(conn, requests, limits: Limits | None = None):
     """Insert requests with their mails, in the caller's transaction, under `limits`.
 
     Returns, per request, its id or the RateLimited exception to answer it with. With limits:
-    each request takes a token of its client's shared bucket; a request for an address and
-    network that already has one inside the window replaces it (the new id takes over its
-    mails; the pending notification is brought up to date; no new mail); a new one gets its
-    confirmation only while the address has had fewer than `confirmations_per_window`.
+    each request takes a token of its client's shared bucket; a request for a mailbox and
+    network that already has one inside the window is stored as its repeat, without mails of
+    its own (a line in the coordinator's digest); a new one gets its confirmation only while
+    the mailbox has had fewer than `confirmations_per_window`.
     Without limits: two statements for any number of requests.
     """
     results = [r.id for r in requests]
@@ -148,10 +159,12 @@ def insert_requests(conn, requests, limits: Limits | None = None):
         for k in keys:
             conn.execute(select(func.pg_advisory_xact_lock(func.hashtext(k))))
     cutoff = utcnow() - timedelta(hours=limits.window_hours)
-    latest = {(k, n): i for i, k, n in conn.execute(
-        select(join_requests.c.id, join_requests.c.email_key, join_requests.c.network)
-        .where(join_requests.c.email_key.in_(keys), join_requests.c.created_at >= cutoff)
-        .order_by(join_requests.c.created_at))}
+    first = {}  # (mailbox, network) -> the first request of the window: repeats name it
+    for i, k, n in conn.execute(
+            select(join_requests.c.id, join_requests.c.email_key, join_requests.c.network)
+            .where(join_requests.c.email_key.in_(keys), join_requests.c.created_at >= cutoff,
+                   join_requests.c.repeat_of.is_(None)).order_by(join_requests.c.created_at)):
+        first.setdefault((k, n), i)
     sent = dict(conn.execute(
         select(outbox.c.to_key, func.count()).where(outbox.c.to_key.in_(keys), outbox.c.created_at >= cutoff)
         .group_by(outbox.c.to_key)).all())
@@ -171,14 +184,14 @@ def insert_requests(conn, requests, limits: Limits | None = None):
 
     for r in live:
         key = (r.row["email_key"], r.row["network"])
-        old = latest.get(key)
-        latest[key] = r.id
-        if old is not None:
-            if any(row["id"] == old for row in fresh):  # the one it replaces came in this batch
-                flush()
-            _replace(conn, old, r)
-            r.outcome.update(replaced=True, mails=[])
+        if key in first:  # a repeat: stored beside the first, which stays as it is; no mail of its own
+            r.row["repeat_of"] = first[key]
+            r.outcome.update(repeat_of=first[key], mails=[])
+            fresh.append(r.row)
+            if r.digest is not None:
+                digested.setdefault(r.row["network"], []).append(r)
             continue
+        first[key] = r.id
         keep = []
         for m in r.mails:
             if m["kind"] == mails.CONFIRMATION:
@@ -192,7 +205,7 @@ def insert_requests(conn, requests, limits: Limits | None = None):
                     continue
                 notified[slug] = notified.get(slug, 0) + 1
             keep.append(m)
-        r.outcome.update(replaced=False, mails=[m["kind"] for m in keep])
+        r.outcome.update(repeat_of=None, mails=[m["kind"] for m in keep])
         fresh.append(r.row)
         fresh_mails += keep
     flush()
@@ -227,7 +240,7 @@ def _add_to_digests(conn, digested):
         .group_by(outbox.c.network)).all())
     appends, starts = [], []
     for network, batch in digested.items():
-        lines = "".join(mails.digest_line(r.row) for r in batch)
+        lines = "".join(mails.digest_line(r.row, r.digest["lang"]) for r in batch)
         if network in open_digests:
             appends.append({"digest_id": open_digests[network], "lines": lines})
         else:
@@ -238,21 +251,6 @@ def _add_to_digests(conn, digested):
         conn.execute(_APPEND_TO_DIGEST, appends)
     if starts:
         conn.execute(insert(outbox), starts)
-
-
-def _replace(conn, old_id, new):
-    """`new` takes the place of the stored request `old_id`: inserted, given its mails, the
-    notification not yet sent rewritten with the new content; the old row deleted."""
-    conn.execute(insert(join_requests), [new.row])
-    conn.execute(update(outbox).where(outbox.c.request_id == old_id).values(request_id=new.id))
-    note = next((m for m in new.mails if m["kind"] == mails.NOTIFICATION), None)
-    if note is not None:
-        conn.execute(update(outbox).where(
-            outbox.c.request_id == new.id, outbox.c.kind == mails.NOTIFICATION, outbox.c.sent_at.is_(None),
-            outbox.c.failed_at.is_(None), or_(outbox.c.claimed_until.is_(None), outbox.c.claimed_until < utcnow()))
-            .values(subject=note["subject"], body=note["body"], html_body=note["html_body"],
-                    reply_to=note["reply_to"]))
-    conn.execute(delete(join_requests).where(join_requests.c.id == old_id))
 
 
 def save_request(engine, **fields):
@@ -280,40 +278,73 @@ def requests_of(engine, slug):
             .order_by(join_requests.c.created_at, join_requests.c.id))]
 
 
-def erase(engine, email):
-    """Delete every request of this applicant and every mail about or to them.
+@dataclass(frozen=True)
+class Erased:
+    """What erase() removed: requests, mails (to, from or about them; digests left empty),
+    lines taken out of digests that stay, and the notices queued to coordinators."""
+    requests: int = 0
+    mails: int = 0
+    digest_lines: int = 0
+    notices: int = 0
 
-    Returns (requests deleted, mails deleted). Sent mails go too: their bodies hold the
-    applicant's data. (A mail being sent at this very moment may still go out once.)
+
+def erase(engine, email, networks=None, coordinator_lang=None):
+    """Delete every request whose address reaches the mailbox of `email` (recipient_key: exactly
+    that mailbox, never an address that merely contains it), every mail to or about them (found
+    by request id; sent mails too, their bodies hold the data) and their lines in the
+    coordinators' digests. With `networks` ({slug: Network}), each coordinator who was told of
+    such a request gets a notice naming the request numbers to delete (no personal data).
     Then the database's files are scrubbed (db.scrub): nothing of the rows stays on disk.
-    """
-    email = email.lower()
+    (A mail being sent at this very moment may still go out once.)"""
+    key = recipient_key(email)
     with engine.begin() as conn:
-        ids = select(join_requests.c.id).where(func.lower(join_requests.c.email) == email)
-        mails_deleted = conn.execute(delete(outbox).where(or_(
-            outbox.c.request_id.in_(ids), func.lower(outbox.c.to_addr) == email,
-            func.lower(outbox.c.reply_to) == email))).rowcount
-        mails_deleted += _erase_from_digests(conn, email)
-        requests_deleted = conn.execute(
-            delete(join_requests).where(func.lower(join_requests.c.email) == email)).rowcount
+        found = conn.execute(select(join_requests.c.id, join_requests.c.network)
+                             .where(join_requests.c.email_key == key)).all()
+        ids = sorted({i for i, _ in found})
+        by_network = {}
+        for i, n in found:
+            by_network.setdefault(n, []).append(i)
+        mails_deleted = 0
+        if ids:
+            mails_deleted = conn.execute(delete(outbox).where(or_(
+                outbox.c.request_id.in_(ids), outbox.c.to_key == key))).rowcount
+        else:
+            mails_deleted = conn.execute(delete(outbox).where(outbox.c.to_key == key)).rowcount
+        emptied, lines = _erase_from_digests(conn, sorted(by_network), ids)
+        requests_deleted = conn.execute(delete(join_requests).where(join_requests.c.id.in_(ids))).rowcount if ids else 0
+        notices = []
+        for slug, erased_ids in sorted(by_network.items()):
+            network = (networks or {}).get(slug)
+            if network is not None and coordinator_lang:
+                now = utcnow()
+                notices.append(dict(mails.erased(network, erased_ids, coordinator_lang), request_id=None,
+                                    attempts=0, next_attempt_at=now, created_at=now, network=slug))
+        if notices:
+            conn.execute(insert(outbox), notices)
     scrub(engine, [join_requests, outbox])
-    return requests_deleted, mails_deleted
+    return Erased(requests_deleted, mails_deleted + emptied, lines, len(notices))
 
 
-def _erase_from_digests(conn, email):
-    """Take the applicant's lines out of the coordinators' digests; a digest left without lines
-    goes. Returns the number of digests deleted."""
-    find = func.strpos if conn.dialect.name == "postgresql" else func.instr
-    deleted = 0
+def _erase_from_digests(conn, networks, ids):
+    """Take the lines of requests `ids` out of the digests about `networks` (a line ends with its
+    request's number); a digest left without lines goes. (digests deleted, lines removed)."""
+    if not ids or not networks:
+        return 0, 0
+    deleted = removed = 0
+    wanted = set(ids)
     for row_id, body in conn.execute(select(outbox.c.id, outbox.c.body).where(
-            outbox.c.kind == mails.DIGEST, find(func.lower(outbox.c.body), email) > 0)).all():
+            outbox.c.kind == mails.DIGEST, outbox.c.network.in_(networks))).all():
         head, _, lines = body.partition("\n\n")
-        kept = [line for line in lines.splitlines(keepends=True) if email not in line.lower()]
+        all_lines = lines.splitlines(keepends=True)
+        kept = [line for line in all_lines if line.rstrip("\n").rsplit("  ", 1)[-1] not in wanted]
+        if len(kept) == len(all_lines):
+            continue
+        removed += len(all_lines) - len(kept)
         if kept:
             conn.execute(update(outbox).where(outbox.c.id == row_id).values(body=head + "\n\n" + "".join(kept)))
         else:
             deleted += conn.execute(delete(outbox).where(outbox.c.id == row_id)).rowcount
-    return deleted
+    return deleted, removed
 
 
 def purge(engine, retention_days, now=None):

@@ -161,7 +161,7 @@ def test_admin_alone_gets_the_editors_policy(site):
     ("DECAP_LOCAL_BACKEND", "http://0.0.0.0:8081/api/v1", "decap: DECAP_LOCAL_BACKEND must be None or decap-server's URL on loopback"),
     ("DECAP_BUNDLE", "node_modules/nothing", "decap: DECAP_BUNDLE: "),
     ("DECAP_BACKEND", {"name": "github", "repo": "no slash"}, "decap: DECAP_BACKEND['repo'] must be 'owner/name'"),
-    ("DECAP_LOKAL_BACKEND", "x", "decap: unknown setting DECAP_LOKAL_BACKEND (did you mean DECAP_LOCAL_BACKEND?)"),
+    ("DECAP_LOKAL_BACKEND", "x", "decap: unknown setting DECAP_LOKAL_BACKEND (did you mean 'DECAP_LOCAL_BACKEND'?)"),
 ])
 def test_a_wrong_setting_stops_the_build_with_one_line(tmp_path, setting, value, message):
     root = copy_site(tmp_path / "site")

@@ -110,7 +110,8 @@ def test_csv_and_json_exports_hold_every_answer(client):
     b = post(client, email="tweede@voorbeeld.nl", lang="en")
     r = client.get("/admin/networks/suspacc/requests.csv", headers=AUTH)
     header, *data = read_csv(r.text)
-    assert header[:8] == ["id", "created_at", "lang", "name", "email", "organisation", "message", "consent_at"]
+    assert header[:9] == ["id", "created_at", "lang", "name", "email", "organisation", "message", "consent_at",
+                          "repeat_of"]
     assert "q_sector" in header and "q_newsletter" in header and "q_size" in header
     first = dict(zip(header, data[0]))
     assert first["id"] == a and first["name"] == "Één" and first["message"] == "r1\nr2"
@@ -137,9 +138,15 @@ def test_erase_removes_the_applicants_requests_and_mails(client, db):
     assert count(db, join_requests) == 3 and count(db, outbox) == 6
     r = client.post("/admin/erase", json={"email": "WIS.MIJ@voorbeeld.nl"}, headers=AUTH)
     assert r.status_code == 200
-    assert r.json() == {"deleted_requests": 2, "deleted_mails": 4}
+    assert r.json() == {"deleted_requests": 2, "deleted_mails": 4, "removed_digest_lines": 0, "coordinators_told": 1}
     assert [x["id"] for x in rows(db, join_requests)] == [keep]
-    assert {m["request_id"] for m in rows(db, outbox)} == {keep}
+    left = rows(db, outbox)
+    assert {m["request_id"] for m in left if m["kind"] != "erased"} == {keep}
+    # the coordinator is told which request numbers to delete from their own mailbox; no one is named
+    [notice] = [m for m in left if m["kind"] == "erased"]
+    assert notice["to_addr"] == "coordinator@suspacc.example" and "wis.mij" not in notice["body"].lower()
+    assert "Jansen" not in notice["body"]
+    assert notice["request_id"] is None and notice["body"].count("-") >= 8  # two request numbers
     assert client.post("/admin/erase", json={"email": "geen adres"}, headers=AUTH).status_code == 400
     assert client.post("/admin/erase", json=["blijf@voorbeeld.nl"], headers=AUTH).status_code == 400
     assert client.post("/admin/erase", content=b"email=blijf@voorbeeld.nl", headers=AUTH).status_code == 400
@@ -185,7 +192,7 @@ def run_cli(capsys, database_url, *args):
     return code, out.out, out.err
 
 
-def test_cli_export_erase_purge(client, db, database_url, capsys, tmp_path):
+def test_cli_export_erase_purge(client, db, database_url, capsys, tmp_path, monkeypatch):
     post(client, name="=cmd|' /C calc'!A0", email="cli@voorbeeld.nl")
     code, out, _ = run_cli(capsys, database_url, "export", "--network", "suspacc", "--format", "csv")
     assert code == 0
@@ -195,15 +202,20 @@ def test_cli_export_erase_purge(client, db, database_url, capsys, tmp_path):
                            "-o", str(tmp_path / "x.json"))
     assert code == 0 and json.loads((tmp_path / "x.json").read_text())["count"] == 1
     assert run_cli(capsys, database_url, "export", "--network", "onbekend")[0] == 1
-    code, out, _ = run_cli(capsys, database_url, "erase", "--email", "CLI@voorbeeld.nl")
-    assert code == 0 and "deleted 1 request(s) and 2 mail(s)" in out
+    monkeypatch.setattr("sys.stdin", io.StringIO("CLI@voorbeeld.nl\n"))
+    code, out, _ = run_cli(capsys, database_url, "erase")
+    assert code == 0 and "deleted 1 request(s) and 2 mail(s)" in out and "told 1 coordinator(s)" in out
     assert "cli@voorbeeld.nl" not in out.lower()
     assert count(db, join_requests) == 0
-    assert run_cli(capsys, database_url, "erase", "--email", "geen-adres")[0] == 2
+    monkeypatch.setattr("sys.stdin", io.StringIO("geen-adres\n"))
+    assert run_cli(capsys, database_url, "erase")[0] == 2
+    with pytest.raises(SystemExit) as refused:  # never on the command line (process list, shell history)
+        run_cli(capsys, database_url, "erase", "--email", "CLI@voorbeeld.nl")
+    assert refused.value.code == 2
     post(client)
     _age(db, 10)
     code, out, _ = run_cli(capsys, database_url, "purge", "--retention-days", "30")
     assert code == 0 and "deleted 0 request(s)" in out
     code, out, _ = run_cli(capsys, database_url, "purge", "--retention-days", "5")
-    assert "deleted 1 request(s) and 2 mail(s)" in out
+    assert "deleted 1 request(s) and 3 mail(s)" in out  # its two, and the erase notice of before
     assert count(db, join_requests) == 0

@@ -53,10 +53,15 @@ def test_the_victim_scenario_queues_one_confirmation_and_one_notification(make_c
     assert confirmations(db, key) == 1, "one confirmation per address and network per day"
     assert notifications_about(db, key) == 1, "one notification per address and network per day"
     stored = rows(db, join_requests, join_requests.c.email_key == key)
-    assert len(stored) == 1 and stored[0]["message"] == "bericht 29-4"  # the latest replaced the others
-    # the pending notification tells the coordinator the latest content
+    # every acknowledged request is kept; the first is as its sender wrote it, the rest are its repeats
+    assert len(stored) == 150
+    [first] = [r for r in stored if r["repeat_of"] is None]
+    assert first["message"] == "bericht 0-0" and {r["repeat_of"] for r in stored if r is not first} == {first["id"]}
     [note] = [m for m in rows(db, outbox) if m["kind"] == "notification"]
-    assert "bericht 29-4" in note["body"] and note["request_id"] == stored[0]["id"]
+    assert "bericht 0-0" in note["body"] and note["request_id"] == first["id"]
+    # the coordinator hears of the repeats in one digest, a line each, not in 149 mails
+    [digest] = [m for m in rows(db, outbox) if m["kind"] == "digest"]
+    assert digest["body"].count(first["id"]) == 149  # "(een herhaling van aanmelding <first>, ...)" a line
 
 
 def test_at_most_n_confirmations_per_address_per_day_over_all_networks(make_client, db):
@@ -83,13 +88,15 @@ def test_the_answer_is_the_same_for_a_known_and_an_unknown_address(make_client, 
     send = (lambda e: c.post("/join/suspacc", json=valid_form(email=e), headers=JSON)) if mode == "json" else \
         (lambda e: c.post("/join/suspacc", data=valid_form(email=e), headers={"Origin": SITE}, follow_redirects=False))
     first = send(VICTIM)
-    known = send(VICTIM)       # a repeat: replaces the stored request
+    known = send(VICTIM)       # a repeat: stored beside the first, which it does not change
     unknown = send("nieuw@voorbeeld.nl")
     if mode == "json":
         assert _shape(known) == _shape(unknown) == _shape(first)
         assert len({first.json()["id"], known.json()["id"], unknown.json()["id"]}) == 3
-        # the id answered for the repeat is the stored request's id
-        assert [r["id"] for r in rows(db, join_requests, join_requests.c.email_key == VICTIM)] == [known.json()["id"]]
+        # the id answered for the repeat is its own stored id; the first is still there
+        stored = {r["id"]: r for r in rows(db, join_requests, join_requests.c.email_key == VICTIM)}
+        assert set(stored) == {first.json()["id"], known.json()["id"]}
+        assert stored[known.json()["id"]]["repeat_of"] == first.json()["id"]
     else:
         assert (known.status_code, known.headers["location"], sorted(known.headers.keys())) == \
             (unknown.status_code, unknown.headers["location"], sorted(unknown.headers.keys()))

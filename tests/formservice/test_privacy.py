@@ -117,7 +117,8 @@ def test_an_erased_applicant_is_in_no_file_the_service_writes(private_db, spawn,
             # the test can fail: before the erase, every planted value is on disk
             assert set(before) == {n.decode() for n in needles(victim)}, before
             r = c.post("/admin/erase", json={"email": victim["email"].upper()}, headers=AUTH)
-            assert r.status_code == 200 and r.json() == {"deleted_requests": 3, "deleted_mails": 6}
+            assert r.status_code == 200 and r.json() == {"deleted_requests": 3, "deleted_mails": 6,
+                                                         "removed_digest_lines": 0, "coordinators_told": 1}
         after = files_holding(where(engine), needles(victim) + needles(other))
         assert not {k: v for k, v in after.items() if "Wis" in k or "wis" in k}, after
         assert set(after) == {n.decode() for n in needles(other)}, "the other applicant must still be there"
