@@ -224,6 +224,17 @@ class Service:
         ip = _ip(address) if address else None
         return ip is not None and any(ip in net for net in self.trusted)
 
+    def is_https(self, request):
+        """Whether the client came over TLS: to this process, or, as a trusted proxy says in
+        X-Forwarded-Proto, to the proxy. From anyone else the header is ignored."""
+        if request.url.scheme == "https":
+            return True
+        peer = request.client.host if request.client else ""
+        if not self.is_trusted(peer):
+            return False
+        proto = request.headers.get("x-forwarded-proto", "").split(",")[-1].strip().lower()
+        return proto == "https"
+
     def client_key(self, request):
         """Who a client is, for its limits: its address, and for IPv6 its /64 network (one
         subscriber's line or one server usually has a whole /64 to pick addresses from)."""
@@ -593,7 +604,8 @@ def create_app(config: Config, engine=None, registry=None, worker=None, run_work
         Route("/healthz", service.healthz, methods=["GET"]),
         Route("/admin/networks/{slug}/requests.{fmt}", service.export, methods=["GET"]),
         Route("/admin/erase", service.erase, methods=["POST"]),
-        *oauth.routes(config.site_url),
+        *oauth.routes(config.site_url, is_https=service.is_https, client_key=service.client_key,
+                      limiter=RateLimiter(oauth.LOGINS_PER_MINUTE, oauth.LOGINS_PER_MINUTE)),
     ]
     middleware = [Middleware(CORSMiddleware, allow_origins=list(config.allowed_origins), allow_methods=["POST"],
                              allow_headers=["Content-Type", "Accept", "Accept-Language"], max_age=600)]

@@ -138,9 +138,21 @@ class PrivateFormatter(logging.Formatter):
         return "".join(lines).rstrip("\n")
 
 
+class NoQueryStrings(logging.Filter):
+    """uvicorn's access log without query strings: a sign-in's callback carries GitHub's code
+    and the state in its query (the service itself takes nothing else from a query)."""
+
+    def filter(self, record):
+        if record.name == "uvicorn.access" and isinstance(record.args, tuple) and len(record.args) == 5:
+            client, method, path, version, status = record.args
+            record.args = (client, method, str(path).split("?", 1)[0], version, status)
+        return True
+
+
 def setup_logging(level):
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(PrivateFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(NoQueryStrings())
     root = logging.getLogger()
     if not root.handlers:  # (called in-process, e.g. by tests, the existing handlers stay)
         root.addHandler(handler)

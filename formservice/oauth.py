@@ -12,20 +12,26 @@ Settings, from the environment (the routes answer 503 without the first two):
     FORMSERVICE_GITHUB_CLIENT_ID      the GitHub OAuth App's client id
     FORMSERVICE_GITHUB_CLIENT_SECRET  its client secret (never leaves this service)
     FORMSERVICE_GITHUB_URL            https://github.com (tests point it at a stand-in)
-    FORMSERVICE_GITHUB_SCOPE          repo (public_repo is enough for a public repository)
+    FORMSERVICE_GITHUB_SCOPE          public_repo (enough for a public repository); repo
+                                      for a private one (every private repository of the editor)
 
 The token goes to the site's origin (FORMSERVICE_SITE_URL) alone: a page on another
 origin that opens /auth gets nothing. The state cookie ties the callback to the browser
-that started the login (no login CSRF). Neither code nor token is logged.
+that started the login (no login CSRF); over TLS (directly, or as a trusted proxy says with
+X-Forwarded-Proto) it is `__Host-` prefixed, Secure and HttpOnly. A state or code that is not
+what GitHub and this service make gets a 400 page; each client may start and finish a few
+logins a minute (429 past that), so no one can make the service post its client secret to
+GitHub in a loop. Neither code, state nor token is logged (the access log drops query strings).
 """
 
-import hashlib
 import base64
+import hashlib
 import hmac
 import html
 import json
 import logging
 import os
+import re
 import secrets
 from urllib.parse import urlencode
 
@@ -37,8 +43,12 @@ from formservice.config import origin_of
 
 log = logging.getLogger(__name__)
 
-STATE_COOKIE = "decap_oauth_state"
+STATE_COOKIE = "decap_oauth_state"  # over plain http (development)
+SECURE_STATE_COOKIE = "__Host-decap_oauth_state"  # over TLS: Secure, Path=/, no Domain
 SCOPES = {"repo", "public_repo"}
+STATE = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
+CODE = re.compile(r"[A-Za-z0-9_.-]{1,200}")  # GitHub's codes are 20 hex digits; room to spare
+LOGINS_PER_MINUTE = 10  # per client, /auth and /callback together
 # Constant, so that the page's CSP can allow exactly this script by its hash; what changes
 # (the message, the origin) is in the JSON element above it, which is not executed.
 HANDSHAKE = """(function () {
@@ -67,12 +77,19 @@ PAGE = """<!DOCTYPE html>
 
 
 class GitHubLogin:
-    def __init__(self, site_url, environ=None):
+    """`is_https(request)`: whether the editor came over TLS (the service believes a trusted
+    proxy's X-Forwarded-Proto); `client_key(request)` and `limiter` (a RateLimiter): who the
+    client is, and how many logins it may start or finish."""
+
+    def __init__(self, site_url, environ=None, is_https=None, client_key=None, limiter=None):
         env = os.environ if environ is None else environ
         self.client_id = env.get("FORMSERVICE_GITHUB_CLIENT_ID") or None
         self.client_secret = env.get("FORMSERVICE_GITHUB_CLIENT_SECRET") or None
         self.github = (env.get("FORMSERVICE_GITHUB_URL") or "https://github.com").rstrip("/")
-        self.scope = env.get("FORMSERVICE_GITHUB_SCOPE") or "repo"
+        self.scope = env.get("FORMSERVICE_GITHUB_SCOPE") or "public_repo"
+        self.is_https = is_https or (lambda request: request.url.scheme == "https")
+        self.client_key = client_key or (lambda request: request.client.host if request.client else "")
+        self.limiter = limiter
         if self.scope not in SCOPES:
             raise ValueError(f"FORMSERVICE_GITHUB_SCOPE must be one of {', '.join(sorted(SCOPES))}, not {self.scope!r}")
         if origin_of(self.github) is None:
@@ -89,17 +106,36 @@ class GitHubLogin:
                                  "FORMSERVICE_GITHUB_CLIENT_SECRET).\n", status_code=503,
                                  headers={"Cache-Control": "no-store"})
 
+    def too_many(self, request):
+        """A 429 page when this client started or finished too many logins lately, else None."""
+        if self.limiter is None:
+            return None
+        allowed, wait = self.limiter.take(self.client_key(request))
+        if allowed:
+            return None
+        return PlainTextResponse("Too many login attempts from your connection; wait a minute and try again.\n",
+                                 status_code=429, headers={"Retry-After": str(wait), "Cache-Control": "no-store"})
+
+    def cookie_name(self, request):
+        return SECURE_STATE_COOKIE if self.is_https(request) else STATE_COOKIE
+
     async def auth(self, request):
         if not self.configured:
             return self.not_configured()
+        limited = self.too_many(request)
+        if limited is not None:
+            return limited
         if request.query_params.get("provider", "github") != "github":
             return PlainTextResponse("Only the github provider is served here.\n", status_code=400)
         state = secrets.token_urlsafe(32)
         query = urlencode({"client_id": self.client_id, "scope": self.scope, "state": state})
         response = RedirectResponse(f"{self.github}/login/oauth/authorize?{query}", status_code=302,
                                     headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
-        response.set_cookie(STATE_COOKIE, state, max_age=600, path="/callback", httponly=True,
-                            secure=request.url.scheme == "https", samesite="lax")
+        if self.is_https(request):
+            response.set_cookie(SECURE_STATE_COOKIE, state, max_age=600, path="/", httponly=True, secure=True,
+                                samesite="lax")
+        else:
+            response.set_cookie(STATE_COOKIE, state, max_age=600, path="/callback", httponly=True, samesite="lax")
         return response
 
     async def exchange(self, code):
@@ -124,13 +160,20 @@ class GitHubLogin:
     async def callback(self, request):
         if not self.configured:
             return self.not_configured()
+        limited = self.too_many(request)
+        if limited is not None:
+            return limited
         state = request.query_params.get("state", "")
-        expected = request.cookies.get(STATE_COOKIE, "")
+        expected = request.cookies.get(self.cookie_name(request), "")
         code = request.query_params.get("code", "")
-        if not (state and expected and hmac.compare_digest(state, expected)):
+        if not (STATE.fullmatch(state) and STATE.fullmatch(expected)
+                and hmac.compare_digest(state.encode(), expected.encode())):
             status, content, token = "error", "the login was not started from this browser; try again", None
+        elif code and not CODE.fullmatch(code):
+            status, content, token = "error", "GitHub's answer could not be read; try again", None
         elif not code:
-            status, content, token = "error", request.query_params.get("error", "no code from GitHub")[:80], None
+            why = request.query_params.get("error", "no code from GitHub")
+            status, content, token = "error", (why if CODE.fullmatch(why) else "no code from GitHub"), None
         else:
             token, why = await self.exchange(code)
             status, content = ("success", {"token": token, "provider": "github"}) if token else ("error", why)
@@ -146,11 +189,14 @@ class GitHubLogin:
             "Content-Security-Policy": f"default-src 'none'; script-src '{HANDSHAKE_HASH}'; base-uri 'none'; "
                                        "form-action 'none'; frame-ancestors 'none'",
         })
-        response.delete_cookie(STATE_COOKIE, path="/callback")
+        if self.is_https(request):
+            response.delete_cookie(SECURE_STATE_COOKIE, path="/", secure=True, httponly=True, samesite="lax")
+        else:
+            response.delete_cookie(STATE_COOKIE, path="/callback")
         return response
 
 
-def routes(site_url, environ=None):
+def routes(site_url, environ=None, is_https=None, client_key=None, limiter=None):
     """The two routes, for create_app's route list."""
-    login = GitHubLogin(site_url, environ)
+    login = GitHubLogin(site_url, environ, is_https, client_key, limiter)
     return [Route("/auth", login.auth, methods=["GET"]), Route("/callback", login.callback, methods=["GET"])]

@@ -107,7 +107,8 @@ class Nginx:
         includes = []
         for i, block in enumerate(blocks):
             path = self.dir / f"block-{i}.conf"
-            path.write_text(block, encoding="utf-8")
+            # The blocks' own log files (/var/log/nginx/...) go to this nginx's logs/ too.
+            path.write_text(block.replace("/var/log/nginx/", f"{self.dir / 'logs'}/"), encoding="utf-8")
             includes.append(f"    include {path};")
         temp = "\n".join(f"    {kind}_temp_path {self.dir / 'tmp' / kind};"
                          for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))

@@ -27,7 +27,7 @@ from core.networks import is_email, is_http_url
 from core.networks import schema as network_schema
 from tests.browser import chromium
 from publishing.sitewide import headers_for
-from tests.support import ROOT, copy_site, free_port, require
+from tests.support import ROOT, copy_site, free_port, require, serve_static
 
 DECAP_SERVER = ROOT / "node_modules" / ".bin" / "decap-server"
 
@@ -53,7 +53,9 @@ def config(site):
 def test_every_build_serves_the_editor_from_itself(site):
     admin = site / "admin"
     page = lxml.html.fromstring((admin / "index.html").read_bytes())
-    scripts = page.xpath("//script/@src")
+    [start] = page.xpath("//script/@src")  # the one script of the page starts the editor
+    assert re.fullmatch(r"/admin/start\.[0-9a-f]{10}\.js", start)
+    scripts = json.loads(re.search(r"(\[[^\]]*\])\.forEach", (site / start.lstrip("/")).read_text()).group(1))
     assert [re.sub(r"\.[0-9a-f]{10}\.js$", ".js", src) for src in scripts] == ["/admin/decap-cms.js", "/admin/admin.js"]
     for src in scripts:
         assert (site / src.lstrip("/")).is_file()
@@ -480,3 +482,30 @@ def test_a_picture_uploaded_in_the_editor_is_shown_and_published_light(editing, 
     assert doc.xpath("//meta[@property='og:image:alt']/@content") == ["Deelnemers aan de bijeenkomst in Emmen"]
     with Image.open(io.BytesIO(get(urllib.parse.urlsplit(og).path))) as shared:
         assert shared.size == (1200, 630) and not shared.getexif()
+
+
+@pytest.mark.browser
+def test_the_editor_refuses_to_run_inside_another_pages_frame(site):
+    """Served as GitHub Pages serves it (no headers, so no frame-ancestors): framed by a page
+    of another origin, /admin/ says it opens only in a window of its own and loads nothing
+    of Decap, so there is nothing to trick an editor into clicking; in its own window it starts."""
+    (site.parent / "other").mkdir(exist_ok=True)
+    with serve_static(site) as url, serve_static(site.parent / "other") as other_url:  # two origins
+        (site.parent / "other" / "index.html").write_text(
+            f'<!DOCTYPE html><title>x</title><iframe src="{url}/admin/" width="800" height="600"></iframe>',
+            encoding="utf-8")
+        with chromium() as browser:
+            context = browser.new_context()
+            loaded = []
+            context.on("request", lambda r: loaded.append(r.url) if "decap-cms" in r.url else None)
+            page = context.new_page()
+            page.goto(other_url + "/")
+            frame = page.frame_locator("iframe")
+            frame.locator("body").wait_for()
+            assert "alleen in een eigen venster" in frame.locator("body").inner_text(timeout=10000)
+            assert loaded == []
+            own = context.new_page()
+            own.goto(url + "/admin/")
+            own.get_by_role("button", name="Inloggen").wait_for(timeout=30000)
+            assert loaded, "in its own window the editor loads"
+            context.close()

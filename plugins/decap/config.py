@@ -58,6 +58,7 @@ TEXT = {
                           "een deelafbeelding is gekozen.",
         # (admin.js's message, as window.SITE_TEXT)
         "image_alt_message": "Beschrijf de deelafbeelding: wat is erop te zien?",
+        "framed": "De beheeromgeving opent alleen in een eigen venster, niet ingebed in een andere pagina.",
     },
     "en": {
         "blog": "Blog", "post": "Post", "pages": "Pages", "page": "Page", "networks": "Networks",
@@ -80,6 +81,7 @@ TEXT = {
         "image_alt_hint": "What the share picture shows, in this version's language. Needed when a share "
                           "picture is chosen.",
         "image_alt_message": "Describe the share picture: what does it show?",
+        "framed": "The editor opens only in a window of its own, not inside another page.",
     },
 }
 

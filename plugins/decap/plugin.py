@@ -4,7 +4,8 @@ At start-up the DECAP_* settings are checked (a wrong one, or a missing bundle, 
 the build with a ``decap:`` message). The primary language's run then writes, into
 DECAP_PATH (``admin/``):
 
-* ``index.html``: loads the bundle and admin.js, with the editor's own CSP in a <meta>;
+* ``index.html``: start.js loads the bundle and admin.js (unless the page is framed), with the
+  editor's own CSP in a <meta>;
   it is marked noindex (no sitemap, no search index) and no public page links to it;
 * ``config.yml``: made by :func:`decap.config.decap_config` from the settings and the
   network JSON Schema; ``local_backend`` only when DECAP_LOCAL_BACKEND is set
@@ -42,10 +43,30 @@ PAGE = """<!DOCTYPE html>
 <link rel="canonical" href="{base}/">
 </head>
 <body>
-<script src="{base}/{main}"></script>
-<script src="{base}/{admin_js}"></script>
+<script src="{base}/{loader}"></script>
 </body>
 </html>
+"""
+
+
+# The page's one script: the editor (decap-cms.js, then admin.js) starts only in a window of its
+# own. Framed by another page, which could overlay it to trick an editor into clicking
+# (clickjacking), it says so and loads nothing. Where the host sends `_headers`, the CSP's
+# frame-ancestors 'none' refuses the frame already; GitHub Pages sends no headers, and a <meta>
+# CSP cannot say frame-ancestors.
+LOADER = """(function () {
+  "use strict";
+  if (window.top !== window.self) {
+    document.body.textContent = %(framed)s;
+    return;
+  }
+  %(scripts)s.forEach(function (src) {
+    var script = document.createElement("script");
+    script.src = src;
+    script.async = false;  // in this order: the bundle, then the site's own part
+    document.body.appendChild(script);
+  });
+})();
 """
 
 
@@ -118,9 +139,13 @@ def write_admin(settings, output_path, cwd=None):
         if dest.exists():
             dest.unlink()
         _link_or_copy(f, dest)
+    loader_js = LOADER % {"framed": json.dumps(TEXT.get(config["locale"], TEXT["en"])["framed"], ensure_ascii=False),
+                          "scripts": json.dumps([f"{base}/{main}", f"{base}/{admin_js}"])}
+    loader = fingerprinted("start.js", loader_js.encode())
+    (admin / loader).write_text(loader_js, encoding="utf-8")
     (admin / "index.html").write_text(PAGE.format(
         lang=_attr(primary), csp=_attr(admin_policy(settings, for_meta=True)), title=_attr(title),
-        base=_attr(base), main=_attr(main), admin_js=_attr(admin_js)), encoding="utf-8")
+        base=_attr(base), loader=_attr(loader)), encoding="utf-8")
 
 
 def finalized(pelican):

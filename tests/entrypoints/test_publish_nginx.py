@@ -13,15 +13,28 @@ from pathlib import Path
 import httpx
 import pytest
 
+from publishing.sitewide import headers_for
+
 from tests.browser import CHROMIUM_ARGS, chromium
 from tests.entrypoints.conftest import Started, clean_env, wait_until
 from tests.formservice.conftest import SmtpServer
 from tests.nginx import Nginx, localize, self_signed
-from publishing.sitewide import headers_for
+from tests.github import CLIENT_ID, CLIENT_SECRET, TOKEN, FakeGitHub, FakeGitHubAPI
 from tests.support import IN_CI, ROOT, free_port, require_executable
 
 
 SITE_HOST, FORMS_HOST = "www.knnadvies.nl", "forms.knnadvies.nl"
+API_HOST, OTHER_HOST = "api.github.com", "elders.example"
+# A page on another origin that opens the sign-in pop-up, as a clickjacker or phisher would,
+# and records every message it gets.
+OTHER_SITE = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>other</title></head><body>
+<button id="login">Sign in</button><script>
+window.got = [];
+window.addEventListener("message", function (e) { window.got.push(String(e.data)); });
+document.getElementById("login").addEventListener("click", function () {
+  window.open("https://forms.knnadvies.nl/auth?provider=github&site_id=www.knnadvies.nl&scope=repo", "auth");
+});
+</script></body></html>"""
 DEPLOY = sorted((ROOT / "deploy").glob("*.conf"))
 
 
@@ -42,16 +55,22 @@ def published(clean_tree):
 
 @pytest.fixture(scope="module")
 def production(published, tmp_path_factory):
-    """nginx (site and form service blocks) in front of `formservice serve --trust-proxy`."""
+    """nginx (site and form service blocks) in front of `formservice serve --trust-proxy`, with
+    GitHub sign-in configured against stand-ins for GitHub's OAuth endpoints and its API."""
     tmp = tmp_path_factory.mktemp("production")
-    cert = self_signed(tmp / "tls", names=(SITE_HOST, FORMS_HOST))
+    cert = self_signed(tmp / "tls", names=(SITE_HOST, FORMS_HOST, API_HOST, OTHER_HOST))
+    github = FakeGitHub()
+    github.callback = f"https://{FORMS_HOST}/callback"
+    api = FakeGitHubAPI(cert, "knnadvies/website", pages={"/other-site": OTHER_SITE})
     ports = {name: free_port() for name in ("site", "site_http", "forms", "forms_http", "service")}
     smtp = SmtpServer().start()
     database = tmp / "formservice.sqlite3"
     env = clean_env(FORMSERVICE_DATABASE_URL=f"sqlite:///{database}", FORMSERVICE_SMTP_URL=smtp.url,
                     FORMSERVICE_SITE_URL=f"https://{SITE_HOST}", FORMSERVICE_ALLOWED_ORIGINS=f"https://{SITE_HOST}",
                     FORMSERVICE_NETWORKS_DIR=str(published.path / "content" / "networks"),
-                    FORMSERVICE_MAIL_FROM="KNN Advies <aanmelden@knnadvies.example>", PYTHONUNBUFFERED="1")
+                    FORMSERVICE_MAIL_FROM="KNN Advies <aanmelden@knnadvies.example>", PYTHONUNBUFFERED="1",
+                    FORMSERVICE_GITHUB_CLIENT_ID=CLIENT_ID, FORMSERVICE_GITHUB_CLIENT_SECRET=CLIENT_SECRET,
+                    FORMSERVICE_GITHUB_URL=github.url)
     service = Started([str(published.path / ".venv/bin/formservice"), "serve", "--host", "127.0.0.1",
                        "--port", str(ports["service"]), "--trust-proxy"], published.path, tmp / "service.log", env)
     blocks = [localize(ROOT / "deploy/nginx-site.conf", ports["site"], ports["site_http"], cert,
@@ -65,11 +84,13 @@ def production(published, tmp_path_factory):
         assert service.proc.poll() is None, service.output()
         nginx.start(wait_for_port=ports["site"])
         yield {"ports": ports, "output": published.path / "output", "database": database, "smtp": smtp,
-               "service": service, "nginx": nginx}
+               "service": service, "nginx": nginx, "github": github, "api": api}
     finally:
         nginx.stop()
         service.stop()
         smtp.stop()
+        github.close()
+        api.close()
 
 
 def service_healthy(port):
@@ -253,10 +274,80 @@ def test_the_editor_at_admin_gets_its_own_policy_through_nginx(production):
 
     output = production["output"]
     admin = site(production, "/admin/")
-    assert admin.status_code == 200 and b"decap-cms." in admin.content
+    assert admin.status_code == 200 and b"/admin/start." in admin.content
     declared = dict(headers_for(output / "_headers", "/admin/"))
     for name in ("Content-Security-Policy", "Cross-Origin-Opener-Policy"):
         assert admin.headers[name] == declared[name], name
     assert "'unsafe-eval'" in admin.headers["Content-Security-Policy"]
     home = site(production, "/")
     assert home.headers["Content-Security-Policy"] == declared_headers(output)["Content-Security-Policy"]
+
+
+def chromium_for(production):
+    """Chromium that reaches the site, the form service and the stand-ins by their names."""
+    ports = production["ports"]
+    api = production["api"].port
+    rules = (f"--host-resolver-rules=MAP {SITE_HOST} 127.0.0.1:{ports['site']}, "
+             f"MAP {FORMS_HOST} 127.0.0.1:{ports['forms']}, MAP {API_HOST} 127.0.0.1:{api}, "
+             f"MAP {OTHER_HOST} 127.0.0.1:{api}, MAP * ~NOTFOUND, EXCLUDE 127.0.0.1")
+    return chromium(args=[a for a in CHROMIUM_ARGS if not a.startswith("--host-resolver-rules")] + [rules])
+
+
+@pytest.mark.browser
+def test_an_editor_signs_in_to_admin_through_the_shipped_nginx_blocks(production):
+    """The whole production sign-in: /admin/ on the site, Decap's pop-up to the form service's
+    /auth through nginx, GitHub (stand-in) and back to /callback, the token handed to the editor
+    window, which then reads the repository from GitHub's API (stand-in) and shows its
+    collections. The state cookie is __Host-, Secure and HttpOnly; no log keeps the code or
+    the state; a page on another origin that opens the same pop-up gets nothing."""
+    api, github = production["api"], production["github"]
+    auth_responses = []
+    with chromium_for(production) as browser:
+        context = browser.new_context(ignore_https_errors=True)
+        # (set-cookie is not in .headers: Playwright leaves cookies out there; read while the pop-up lives)
+        context.on("response", lambda r: auth_responses.append(r.all_headers())
+                   if r.url.startswith(f"https://{FORMS_HOST}/auth") else None)
+        page = context.new_page()
+        page.goto(f"https://{SITE_HOST}/admin/")
+        with page.expect_popup() as popup_info:
+            page.get_by_role("button", name="GitHub", exact=False).click()
+        popup_info.value.wait_for_load_state()
+        page.get_by_role("link", name="Blog").first.wait_for(timeout=30000)  # the collections
+        assert page.get_by_role("link", name="Netwerken").first.is_visible()
+        [auth] = auth_responses
+        cookie, location = auth["set-cookie"], auth["location"]
+        context.close()
+        # Another origin opens the same pop-up: the sign-in completes in it, and nothing reaches the page.
+        context = browser.new_context(ignore_https_errors=True)
+        other = context.new_page()
+        other.goto(f"https://{OTHER_HOST}/other-site")
+        with other.expect_popup() as popup_info:
+            other.click("#login")
+        popup = popup_info.value
+        popup.wait_for_load_state()
+        assert popup.url.startswith(f"https://{FORMS_HOST}/callback?")
+        other.wait_for_timeout(1000)
+        assert other.evaluate("window.got") == []
+        context.close()
+    assert cookie.startswith("__Host-decap_oauth_state=") and "Secure" in cookie and "HttpOnly" in cookie
+    assert "Path=/;" in cookie and "Domain" not in cookie
+    assert ("GET", "/user", f"token {TOKEN}") in api.requests  # the editor window holds the token
+    assert github.token_requests and all(r["client_secret"] == [CLIENT_SECRET] for r in github.token_requests)
+    state = location.split("state=", 1)[1].split("&", 1)[0]
+    logs = production["nginx"].dir / "logs"
+    for log in [*logs.glob("*.log"), production["service"].log_path]:
+        text = log.read_text(encoding="utf-8", errors="replace")
+        assert "good-code" not in text and state not in text and TOKEN not in text, log.name
+    assert "/callback" in (logs / "access.log").read_text(encoding="utf-8")  # the log is kept, without its query
+
+
+def test_sign_in_routes_through_nginx_are_limited_and_refuse_other_methods(production):
+    ports = production["ports"]
+    with httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.5", verify=False), timeout=10) as c:
+        url = f"https://127.0.0.1:{ports['forms']}"
+        assert c.post(f"{url}/auth", headers={"Host": FORMS_HOST}).status_code == 403
+        codes = [c.get(f"{url}/callback?code=x&state=y", headers={"Host": FORMS_HOST}).status_code
+                 for _ in range(12)]
+    assert 400 in codes and codes[-1] == 429, codes
+    errors = (production["nginx"].dir / "logs" / "error.log").read_text(encoding="utf-8", errors="replace")
+    assert "state=y" not in errors and "code=x" not in errors

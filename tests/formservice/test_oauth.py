@@ -4,11 +4,9 @@ Decap's postMessage handshake from a page on the site's origin (and from another
 
 import base64
 import hashlib
-import http.server
 import json
-import threading
 from pathlib import Path
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import lxml.html
@@ -16,55 +14,8 @@ import pytest
 
 from tests.browser import chromium
 from tests.formservice.conftest import service_env
+from tests.github import CLIENT_ID, CLIENT_SECRET, TOKEN, FakeGitHub
 from tests.support import free_port, serve_static
-
-CLIENT_ID, CLIENT_SECRET, TOKEN = "test-client-id", "test-client-secret-0123456789", "gho_test_token_abc"
-
-
-class FakeGitHub:
-    """GitHub's two OAuth endpoints on 127.0.0.1: authorize sends the browser straight back
-    to the callback with a code; the token endpoint gives a token for that code (with the
-    right client id and secret) and records what it was sent."""
-
-    def __init__(self):
-        self.callback = None
-        self.token_requests = []
-        fake = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                parts = urlsplit(self.path)
-                query = parse_qs(parts.query)
-                assert parts.path == "/login/oauth/authorize", self.path
-                code = "good-code" if query.get("client_id") == [CLIENT_ID] else "no-client"
-                self.send_response(302)
-                self.send_header("Location", f"{fake.callback}?{urlencode({'code': code, 'state': query['state'][0]})}")
-                self.end_headers()
-
-            def do_POST(self):
-                body = parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode())
-                fake.token_requests.append(body)
-                ok = body == {"client_id": [CLIENT_ID], "client_secret": [CLIENT_SECRET], "code": ["good-code"]}
-                payload = {"access_token": TOKEN, "token_type": "bearer", "scope": "repo"} if ok else \
-                    {"error": "bad_verification_code"}
-                data = json.dumps(payload).encode()
-                self.send_response(200)  # GitHub answers 200 with an "error" member too
-                self.send_header("Content-Type", "application/json; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
 
 OPENER = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>editor</title></head>
 <body><button id="login">Login with GitHub</button><script src="opener.js"></script></body></html>"""
@@ -127,7 +78,8 @@ def test_auth_sends_to_github_with_a_state_cookie(service, github):
     target = urlsplit(r.headers["location"])
     query = parse_qs(target.query)
     assert f"{target.scheme}://{target.netloc}{target.path}" == f"{github.url}/login/oauth/authorize"
-    assert query["client_id"] == [CLIENT_ID] and query["scope"] == ["repo"] and len(query["state"][0]) >= 40
+    # public_repo by default: repo would open every private repository of the editor
+    assert query["client_id"] == [CLIENT_ID] and query["scope"] == ["public_repo"] and len(query["state"][0]) >= 40
     assert CLIENT_SECRET not in r.headers["location"]
     cookie = r.headers["set-cookie"]
     assert f"decap_oauth_state={query['state'][0]}" in cookie
@@ -194,3 +146,51 @@ def test_the_editor_window_receives_the_token_and_another_site_does_not(service,
     assert results["site"].startswith(prefix)
     assert json.loads(results["site"][len(prefix):]) == {"token": TOKEN, "provider": "github"}
     assert results["other"] is None
+
+
+def test_behind_a_trusted_proxy_over_tls_the_state_cookie_is_host_prefixed_and_secure(github, sites, spawn, tmp_path):
+    """X-Forwarded-Proto: https from a trusted proxy (here, loopback with --trust-proxy) makes
+    the cookie __Host-, Secure, HttpOnly, Path=/; from a client that is no trusted proxy the
+    header changes nothing."""
+    site, _ = sites
+    urls = {}
+    for trusted in (True, False):
+        port = free_port()
+        urls[trusted] = f"http://127.0.0.1:{port}"
+        env = service_env(f"sqlite:///{tmp_path}/fs-{trusted}.sqlite3", FORMSERVICE_SITE_URL=site,
+                          FORMSERVICE_GITHUB_CLIENT_ID=CLIENT_ID, FORMSERVICE_GITHUB_CLIENT_SECRET=CLIENT_SECRET,
+                          FORMSERVICE_GITHUB_URL=github.url, FORMSERVICE_GITHUB_SCOPE="repo")
+        spawn(["serve", "--port", str(port), "--no-worker"] + (["--trust-proxy"] if trusted else []),
+              env).wait_healthy(urls[trusted])
+    proxied = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.7"}
+    r = httpx.get(f"{urls[True]}/auth", headers=proxied, follow_redirects=False)
+    cookie = r.headers["set-cookie"]
+    assert cookie.startswith("__Host-decap_oauth_state=")
+    assert "Secure" in cookie and "HttpOnly" in cookie and "Path=/;" in cookie and "Domain" not in cookie
+    assert parse_qs(urlsplit(r.headers["location"]).query)["scope"] == ["repo"]  # the setting, for a private repository
+    state = parse_qs(urlsplit(r.headers["location"]).query)["state"][0]
+    done = httpx.get(f"{urls[True]}/callback?code=good-code&state={state}", headers=proxied,
+                     cookies={"__Host-decap_oauth_state": state})
+    assert done.status_code == 200 and handshake_data(done.text)["status"] == "success"
+    untrusted = httpx.get(f"{urls[False]}/auth", headers=proxied, follow_redirects=False)
+    assert untrusted.headers["set-cookie"].startswith("decap_oauth_state=") and "Secure" not in untrusted.headers["set-cookie"]
+
+
+@pytest.mark.parametrize("query", ["state=%C3%A9t%C3%A9&code=x", "state=" + "a" * 43 + "%00&code=x",
+                                   "state=" + "é" * 43 + "&code=x", "code=%0a&state=" + "a" * 43, "state=&code="])
+def test_a_malformed_callback_gets_a_400_page_not_a_traceback(service, github, query):
+    cookies = {"decap_oauth_state": "a" * 43}
+    r = httpx.get(f"{service.url}/callback?{query}", cookies=cookies)
+    assert r.status_code == 400 and r.headers["content-type"].startswith("text/html")
+    assert handshake_data(r.text)["status"] == "error"
+    assert github.token_requests == []
+    assert "Traceback" not in service.output()
+
+
+def test_sign_ins_per_client_are_limited(service, github):
+    """Past ten a minute from one client, /auth and /callback answer 429: the service cannot
+    be made to post its client secret to GitHub in a loop."""
+    codes = [httpx.get(f"{service.url}/callback?code=x&state=" + "a" * 43, cookies={"decap_oauth_state": "a" * 43}
+                       ).status_code for _ in range(14)]
+    assert codes[:10] == [400] * 10 and set(codes[10:]) == {429}
+    assert httpx.get(f"{service.url}/auth", follow_redirects=False).status_code == 429
