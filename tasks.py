@@ -61,7 +61,8 @@ def test(c, k=None):
 
 
 @task(help={"sizes": "comma-separated post counts (default 100,1000,5000)", "quick": "smallest sizes, one repeat",
-            "only": "one section alone (forms, pages, check or images): rewrites only its part of BENCHMARKS.md"})
+            "only": "one section alone (forms, pages, check, images, profile or publish): rewrites only its part "
+                    "of BENCHMARKS.md"})
 def bench(c, sizes=None, quick=False, only=None):
     """Benchmark build speed, the editing loop, page weight, Lighthouse and the form service."""
     from bench.main import main

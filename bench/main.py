@@ -17,7 +17,8 @@ stopped, and either is said in the report.
 Sections (what each measures: the docstring of its module):
 1. Build scale and 2. Editing loop (build.py), 3. Page weight and 4. Lighthouse (pages.py),
 5. Form service (forms.py), 6. Editors' check (check.py), 7. Pictures (images.py), 8. Profile of
-one cold language run: where its time goes (profile.py).
+one cold language run: where its time goes (profile.py), 9. Publishing content: a fresh clone with
+its caches restored to a finished production build (publish.py).
 
 Return code: 0 when every section ran (targets met or missed are figures, shown as
 met/MISSED); 1 when something is broken: a build failed, a page loaded something from
@@ -31,7 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench import build, check, forms, images, pages, profile
+from bench import build, check, forms, images, pages, profile, publish
 from bench.report import Budget, Report, fmt, log, machine_info, merge_report, write_report
 from sitebuild import ROOT
 
@@ -57,9 +58,11 @@ FIXED_SECTIONS = (
     ("editors' check benchmark", check.content_check),
     ("pictures benchmark", images.pictures),
     ("build profile", profile.build_profile),
+    ("publish benchmark", publish.content_publish),
 )
 # The tables' order in the report (by the start of their titles): builds first; others last.
-REPORT_ORDER = ("Build scale", "Editing loop", "Profile", "Editors' check", "Pictures", "Page weight", "Lighthouse", "Form service")
+REPORT_ORDER = ("Build scale", "Editing loop", "Profile", "Editors' check", "Pictures", "Page weight", "Lighthouse",
+                "Form service", "Publishing content")
 # `--only NAME`: a fixed section alone, and the start of the names of its targets and problems
 # (what it replaces in an existing report; its tables are found by REPORT_ORDER).
 ONLY = {
@@ -68,6 +71,7 @@ ONLY = {
     "check": (FIXED_SECTIONS[2], ("editors' check",)),
     "images": (FIXED_SECTIONS[3], ("pictures",)),
     "profile": (FIXED_SECTIONS[4], ("profile",)),
+    "publish": (FIXED_SECTIONS[5], ("publishing content",)),
 }
 
 
