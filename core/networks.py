@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 import yaml
 from jsonschema import Draft202012Validator, FormatChecker
 
+from core import yamltext
 from core.problem import Problem
 from core.suggest import did_you_mean
 
@@ -235,6 +236,7 @@ class _Doc:
         self.values = {}  # path tuple -> mark of the value
         self.reported = set()  # paths already reported while reading: no schema errors below them
         self.nodes = 0  # nodes constructed: aliases must not blow a small file up
+        self.lines = []  # the file's lines: what a value's line says beyond the value
 
     def at(self, path, key=False):
         """(line, col), 1-based, of the value (or key) at ``path``, else of its nearest parent."""
@@ -308,6 +310,12 @@ def _construct(loader, node, doc, path, problems, depth=0):
     if isinstance(node, yaml.SequenceNode):
         return [_construct(loader, item, doc, path + (i,), problems, depth + 1)
                 for i, item in enumerate(node.value)]
+    if not node.style and node.start_mark.line == node.end_mark.line < len(doc.lines):  # plain ("" in libyaml)
+        comment = yamltext.cut_comment(doc.lines[node.end_mark.line], node.end_mark.column)
+        if comment is not None:  # `summary: Bijeenkomst #3` would lose "#3"
+            key = path[-1] if path and isinstance(path[-1], str) else "value"
+            problems.append(doc.problem(path, yamltext.comment_problem(key, node.value, comment)))
+            doc.reported.add(path)
     return loader.construct_object(node, deep=True)
 
 
@@ -318,6 +326,7 @@ _EMPTY = object()
 def _parse(text, doc, loader_class):
     """(data, problems) of one YAML document; raises yaml.YAMLError."""
     loader = loader_class(text)
+    doc.lines = text.split("\n")
     problems = []
     try:
         node = loader.get_single_node()
@@ -353,6 +362,11 @@ def _read(path, shown):
                 if e.context_mark and mark and e.context_mark.line != mark.line:
                     where = f" (line {e.context_mark.line + 1})"
                 message = f"{e.context}{where}, {message}"
+            lines = text.split("\n")
+            what = yamltext.advice(e.problem or "", e.context or "",
+                                   lines[mark.line] if mark and mark.line < len(lines) else None,
+                                   mark.column if mark else None)
+            message = f"{what} ({message})" if what else message
             line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
             return None, [Problem(shown, line, col, "yaml", message)]
         except yaml.YAMLError as e:

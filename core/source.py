@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from core import yamltext
 from core.dates import parse_date
 from core.problem import Problem
 from core.suggest import did_you_mean
@@ -177,12 +178,6 @@ def _blank_ended_header(shown, lines, end, header):
             f"read as text: delete the empty line {number}"))
 
 
-_YAML_HINTS = {
-    "mapping values are not allowed here": " (a value with ': ' in it needs quotes: title: \"Samen: sterker\")",
-    "found character '\\t' that cannot start any token": " (use spaces, not tabs)",
-}
-
-
 def _parse_yaml(shown, lines, header):
     import yaml
 
@@ -202,8 +197,10 @@ def _parse_yaml(shown, lines, header):
         mark = e.problem_mark or e.context_mark
         line, col = (mark.line + 2, mark.column + 1) if mark else (2, 1)
         problem = e.problem or e.context or "not valid YAML"
+        what = yamltext.advice(problem, e.context or "", lines[line - 1] if mark and line - 1 < len(lines) else None,
+                               mark.column if mark else None)
         header.problems.append(Problem(shown, line, col, "metadata",
-                                       f"not valid YAML: {problem}{_YAML_HINTS.get(problem, '')}"))
+                                       f"not valid YAML: {problem}" + (f": {what}" if what else "")))
         return
     except yaml.YAMLError as e:
         header.problems.append(Problem(shown, 2, 1, "metadata", f"not valid YAML: {e}"))
@@ -256,6 +253,12 @@ def _parse_yaml(shown, lines, header):
             header.items[key] = items
             header.meta[key] = [i for i, _, _ in items]
             continue
+        if not vnode.style and vnode.end_mark.line == vnode.start_mark.line:  # a plain value
+            comment = yamltext.cut_comment(lines[vnode.end_mark.line + 1], vnode.end_mark.column)
+            if comment is not None:
+                header.problems.append(Problem(shown, vline, vcol, key,
+                                               yamltext.comment_problem(key, vnode.value, comment)))
+                continue
         value = vnode.value if vnode.tag != "tag:yaml.org,2002:null" else ""
         value = value.strip() if key != "summary" else " ".join(value.split())
         if key in LIST_KEYS:

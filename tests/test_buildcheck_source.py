@@ -99,7 +99,8 @@ def test_what_is_not_understood_is_an_error(text, expected):
 
 def test_an_unreadable_front_matter_is_one_problem():
     assert [str(p) for p in header("---\ntitle: \"T\nlang: nl\n---\n").problems] == [
-        "x.md:3:9: metadata: not valid YAML: found unexpected end of stream"]
+        "x.md:3:9: metadata: not valid YAML: found unexpected end of stream: a quote is not closed: end the text "
+        "with the same quote it starts with (\" or ')"]
 
 
 def test_bom_and_crlf_read_like_plain_lines():

@@ -148,7 +148,7 @@ MISTAKES = {
     "front-matter-colon": ("blog/front-matter-colon.md",
                            "---\ntitle: Samen: sterker\nslug: colon\ntranslation_key: colon\nlang: nl\n"
                            "date: 2019-05-03\nsummary: Iets.\n---\n\nTekst.\n",
-                           "2:13: metadata: not valid YAML: mapping values are not allowed here (a value with ': '"),
+                           "2:13: metadata: not valid YAML: mapping values are not allowed here: a value with ': '"),
     "duplicate-address": ("blog/dubbel.md",
                           post("dubbel", header=HEADER.format(name="dubbel").replace("slug: dubbel",
                                                                                       "slug: de-kracht-van-samenwerken")),
@@ -171,6 +171,30 @@ MISTAKES = {
                               "region: {nl: Noord, en: North}\nsummary: {nl: Kort., en: Short.}\n"
                               "description: {nl: Lang., en: Long.}\njoin: {open: false}\n",
                               "1:1: contact: required field is missing"),
+    # What YAML reads otherwise than it looks, and messages that say what to do.
+    "yaml-hash-cuts-title": ("blog/bijeenkomst.md",
+                             "---\ntitle: SUSPACC netwerkbijeenkomst #3 bij Cumapol\nslug: bijeenkomst\n"
+                             "translation_key: bijeenkomst\nlang: nl\ndate: 2019-05-03\nsummary: Iets.\n---\n\n"
+                             "Tekst.\n",
+                             "2:8: title: YAML reads ' #' as the start of a comment, so this is read as "
+                             "'SUSPACC netwerkbijeenkomst', without '#3 bij Cumapol': put the whole text in quotes: "
+                             "title: \"SUSPACC netwerkbijeenkomst #3 bij Cumapol\""),
+    "yaml-quote-not-closed": ("blog/aanhalingsteken.md",
+                              "---\ntitle: \"Samen sterker\nslug: aanhalingsteken\n---\n\nTekst.\n",
+                              "3:22: metadata: not valid YAML: found unexpected end of stream: a quote is not "
+                              "closed"),
+    "email-as-link": ("blog/mail-jelmer.md", post("mail-jelmer", "Vragen? [Mail Jelmer](jelmer@knnadvies.nl)\n"),
+                      "8:23: link: jelmer@knnadvies.nl: this site has no such page or file: an e-mail address as "
+                      "a link needs mailto: in front, so it opens a new mail: write (mailto:jelmer@knnadvies.nl)"),
+    "network-tab": ("networks/tabs.yaml", "slug: tabs\nname:\n\tnl: Tabs\n",
+                    "3:1: yaml: a tab: YAML indents with spaces only, so replace the tab by spaces"),
+    "network-hash-cuts-text": ("networks/hekje.yaml",
+                               "slug: hekje\nname: {nl: Hekje, en: Hash}\nkind: network\nregion:\n"
+                               "  nl: Noord #3 regio\n  en: North\n",
+                               "5:7: region.nl: YAML reads ' #' as the start of a comment, so this is read as "
+                               "'Noord', without '#3 regio': put the whole text in quotes: nl: \"Noord #3 regio\""),
+    "network-indentation": ("networks/inspringen.yaml", "slug: inspringen\nname:\n  nl: In\n   en: Out\n",
+                            "4:6: yaml: the indentation is off"),
 }
 
 

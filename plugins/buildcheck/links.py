@@ -9,6 +9,7 @@ import os
 import posixpath
 from urllib.parse import unquote, urljoin, urlsplit
 
+from core.networks import is_email
 from core.problem import Problem
 from core.source import SITE_LINK
 from core.suggest import closest, did_you_mean
@@ -224,6 +225,9 @@ def link_problems(item, context, settings, addresses):
                     hint += f"{where}: for a picture in content/images/ write /images/{posixpath.basename(path)}"
                 elif parts.path.endswith((".md", ".markdown")):
                     hint += f"{where}: to link to a post or page, write {{filename}}/blog/name.md"
+                elif is_email(target):
+                    hint = (f": an e-mail address as a link needs mailto: in front, so it opens a new mail: "
+                            f"write ({'mailto:' + target})")
                 else:
                     hint += where
             what = "picture or file" if kind == "image" else "page or file"
