@@ -422,7 +422,9 @@ def test_a_picture_uploaded_in_the_editor_is_shown_and_published_light(editing, 
         page.keyboard.press("End")
         page.keyboard.press("Enter")
         page.get_by_role("button", name="Voeg component toe").first.click()
-        page.get_by_role("menuitem", name="Image").first.click()
+        page.get_by_role("menuitem", name="Afbeelding").first.click()  # the component, in Dutch
+        # Only pictures of the site: no "insert from URL" (the site refuses pictures from elsewhere)
+        assert page.get_by_role("button", name="Voeg toe via URL").count() == 0
         _choose_picture(page, page.get_by_role("button", name="Kies een afbeelding", exact=True).first,
                         existing="bijeenkomst-emmen.jpg")
         page.locator("input[id^=alt-field-]").first.fill("De zaal in Emmen")
@@ -509,3 +511,60 @@ def test_the_editor_refuses_to_run_inside_another_pages_frame(site):
             own.get_by_role("button", name="Inloggen").wait_for(timeout=30000)
             assert loaded, "in its own window the editor loads"
             context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("browser_language", ["nl-NL", "en-US"])
+def test_dates_are_typed_and_shown_day_first_and_the_editor_speaks_dutch(editing, browser_language):
+    """An editor types a date as a Dutch editor does (05122025: 5 December 2025) in a Dutch or
+    an English browser: it shows as 5-12-2025 and is saved as 2025-12-05, never 1905; an
+    impossible date is refused with a Dutch message. Decap's own words are Dutch too."""
+    root, url, backend, port = editing
+    key = f"datum-{browser_language.lower()}"
+    with chromium() as browser:
+        context = browser.new_context(locale=browser_language, viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.goto(url + "/admin/")
+        page.get_by_role("button", name="Inloggen").click()
+        _new_dutch_post(page, url + "/admin/", f"Datum in {browser_language}", key, key, "31-02-2025",
+                        "Een bericht om te zien hoe een datum wordt gelezen en bewaard, dag eerst.", "Tekst.")
+        date = page.locator("input[id^=date-field-]").nth(0)
+        assert date.get_attribute("type") == "text"
+        page.get_by_role("button", name="Publiceer").click()
+        page.get_by_text("Publiceer nu", exact=True).click()
+        page.get_by_text("Schrijf de datum als dag-maand-jaar, bijvoorbeeld 3-5-2025.").first.wait_for()
+        date.fill("05122025")
+        date.press("Tab")
+        assert date.input_value() == "5-12-2025"
+        shown = page.locator("body").inner_text()
+        for english in ("Fill in from another locale", "Code Block", "Alt Text"):
+            assert english not in shown, english
+        _publish(page)
+        post = root / "content" / "blog" / f"{key}.nl.md"
+        _wait_for(post.exists, f"{post} was not saved")
+        context.close()
+    text = post.read_text(encoding="utf-8")
+    assert re.search(r"^date: ['\"]?2025-12-05['\"]?$", text, re.M), text
+
+
+def test_every_phrase_of_decaps_english_interface_has_a_dutch_one():
+    """Decap's Dutch locale lacks some phrases; plugins/decap/phrases/nl.json adds them, so the
+    Dutch interface shows no English (read from decap-cms-locales' sources by Node)."""
+    script = """
+const fs = require("fs");
+const load = l => { const src = fs.readFileSync(process.argv[1] + "/" + l + "/index.js", "utf8")
+  .replace(/export default \\w+;?/, "").replace(/^const (\\w+) =/m, "globalThis.__x ="); eval(src); return globalThis.__x; };
+const keys = (o, p) => Object.keys(o).flatMap(k => typeof o[k] === "object" ? keys(o[k], p + k + ".") : [p + k]);
+console.log(JSON.stringify({en: keys(load("en"), ""), nl: keys(load("nl"), "")}));
+"""
+    sources = ROOT / "node_modules" / "decap-cms-locales" / "src"
+    require(sources.is_dir(), "node_modules/decap-cms-locales (npm ci)")
+    found = json.loads(subprocess.run(["node", "-e", script, str(sources)], capture_output=True, text=True,
+                                      check=True).stdout)
+
+    def keys(data, prefix=""):
+        return [k for key, value in data.items()
+                for k in (keys(value, f"{prefix}{key}.") if isinstance(value, dict) else [f"{prefix}{key}"])]
+
+    ours = keys(json.loads((ROOT / "plugins" / "decap" / "phrases" / "nl.json").read_text(encoding="utf-8")))
+    assert set(found["en"]) - set(found["nl"]) - set(ours) == set()

@@ -193,6 +193,20 @@ MISTAKES = {
                                "  nl: Noord #3 regio\n  en: North\n",
                                "5:7: region.nl: YAML reads ' #' as the start of a comment, so this is read as "
                                "'Noord', without '#3 regio': put the whole text in quotes: nl: \"Noord #3 regio\""),
+    # Every file under content/ is accounted for: one line for a file the site would leave out.
+    "saved-as-txt": ("blog/kennisdag-emmen.nl.md.txt", post("kennisdag-emmen"),
+                     "1:1: file: not read: a post or page is a Markdown file ending in .md: rename it "
+                     "kennisdag-emmen.nl.md"),
+    "markdown-extension": ("pages/colofon.nl.markdown", post("colofon"),
+                           "1:1: file: not read: a post or page is a Markdown file ending in .md: rename it "
+                           "colofon.nl.md"),
+    "capital-md": ("blog/verslag.nl.MD", post("verslag"),
+                   "1:1: file: not read: a post or page is a Markdown file ending in .md: rename it verslag.nl.md"),
+    "post-in-content-root": ("losse-post.nl.md", post("losse-post"),
+                             "1:1: file: not published: a post goes in content/blog/, a page in content/pages/: "
+                             "move it there as content/blog/losse-post.nl.md"),
+    "network-yml-txt": ("networks/nieuw.txt", "slug: nieuw\n",
+                        "1:1: file: not read: name it nieuw.yaml"),
     "network-indentation": ("networks/inspringen.yaml", "slug: inspringen\nname:\n  nl: In\n   en: Out\n",
                             "4:6: yaml: the indentation is off"),
 }
@@ -265,6 +279,12 @@ def test_a_clean_site_with_every_accepted_form_builds_and_passes_check(tmp_path)
             f"({{filename}}/{real('kracht-van-samenwerken', 'nl')}), [de netwerken](/netwerken), [English](/en/) en "
             "[extern](https://example.org/a \"titel\").\n").replace("\n", "\r\n"),
         "blog/dag-eerst.md": post("dag-eerst", header=HEADER.format(name="dag-eerst").replace("2019-05-03", "03-05-2019")),
+        # What editors and systems leave beside files: skipped without a word (docs/redacteuren.md)
+        "blog/dag-eerst.md~": "een reservekopie",
+        "blog/.dag-eerst.md.swp": "vim",
+        "blog/#dag-eerst.md#": "emacs",
+        "pages/~$ntwerp.docx": "Word",
+        "Thumbs.db": "Windows",
     }
     root = planted_site(tmp_path, files)
     check = invoke(root, "check")

@@ -9,6 +9,7 @@ stored picture's top-left corner; turned upright (90° clockwise) it must be at 
 import functools
 import json
 import re
+import shutil
 import time
 from urllib.parse import urlsplit
 
@@ -60,6 +61,21 @@ Tekst.
 ![Het veld tijdens de velddag](/images/velddag.heic)
 """
 
+#: A picture named as a phone or a colleague names it: a space and capitals (the link encodes the space).
+POST_SPACES = """---
+title: Kick-off in Emmen
+slug: kick-off-in-emmen
+translation_key: kick-off-emmen
+lang: nl
+date: 2024-05-05
+image: "{static}/images/Kick-off%20Emmen.JPG"
+image_alt: De kick-off in Emmen
+summary: Een foto met een spatie en hoofdletters in haar naam.
+---
+
+![De kick-off in Emmen](/images/Kick-off%20Emmen.JPG)
+"""
+
 PAGE = "/blog/fotos-van-de-bijeenkomst/"
 
 
@@ -82,6 +98,8 @@ def photos(tmp_path_factory):
     network.write_text(network.read_text(encoding="utf-8") + "logo: images/logo-suspacc.png\n", encoding="utf-8")
     (root / "content" / "blog" / "fotos-bijeenkomst.nl.md").write_text(POST, encoding="utf-8")
     (root / "content" / "blog" / "zonder-kopfoto.nl.md").write_text(POST_FIRST, encoding="utf-8")
+    shutil.copy2(images / "bijeenkomst.jpg", images / "Kick-off Emmen.JPG")
+    (root / "content" / "blog" / "kick-off-emmen.nl.md").write_text(POST_SPACES, encoding="utf-8")
     return root
 
 
@@ -407,3 +425,31 @@ def test_a_wrong_setting_is_one_line_at_start_up(tmp_path, setting, value, messa
         build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root,
                    extra={setting: value})
     assert message in failed.value.errors
+
+
+SAFE = re.compile(r"/images/kick-off-emmen\.\w{10}\.(\d+|og)\.(avif|webp|jpg)")
+
+
+def test_a_picture_named_with_a_space_and_capitals_is_published_under_a_safe_name(built):
+    """Every address of it (srcset, src, og:image, JSON-LD) is one URL without anything to encode."""
+    doc = _page(built, "/blog/kick-off-in-emmen/")
+    srcsets = doc.xpath("//picture/source/@srcset") + doc.xpath("//picture/img/@srcset")
+    assert srcsets
+    urls = [entry.rsplit(" ", 1)[0] for srcset in srcsets for entry in srcset.split(", ")]
+    urls += doc.xpath("//picture/img/@src") + [_meta(doc, "og:image")]
+    urls += [json.loads(j)["image"]["url"] if isinstance(json.loads(j)["image"], dict) else json.loads(j)["image"]
+             for j in doc.xpath("//script[@type='application/ld+json']/text()") if "image" in json.loads(j)]
+    assert all(SAFE.search(u) and " " not in u and "%" not in u for u in urls), urls
+    assert _meta(doc, "og:image").endswith(".og.jpg")
+
+
+@pytest.mark.browser
+def test_chromium_loads_the_avif_of_a_picture_named_with_a_space(browser, built):
+    with serve_static(built) as url:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.goto(url + "/blog/kick-off-in-emmen/")
+        page.wait_for_load_state("networkidle")
+        src = page.evaluate("document.querySelector('.prose img').currentSrc")
+        context.close()
+    assert SAFE.search(src) and src.endswith(".avif"), src

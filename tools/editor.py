@@ -32,6 +32,7 @@ from functools import cached_property
 from pathlib import Path
 
 from core import source as buildsource
+from core.contentfiles import skipped
 from core.dates import parse_date
 from core.problem import ERROR, WARNING, Problem
 from core.site import url_settings
@@ -160,13 +161,14 @@ class Site:
     def article_dirs(self):
         return [self.content / p for p in self.settings["ARTICLE_PATHS"]]
 
-    def markdown_files(self):
-        from pelican.readers import MarkdownReader
+    def page_dirs(self):
+        return [self.content / p for p in self.settings["PAGE_PATHS"]]
 
-        suffixes = {f".{ext}" for ext in MarkdownReader.file_extensions}
-        return sorted(p for p in self.content.rglob("*")
-                      if p.is_file() and p.suffix in suffixes
-                      and not any(part.startswith(".") for part in p.relative_to(self.content).parts))
+    def markdown_files(self):
+        """The posts and pages the site reads: `.md` files in the posts' and pages' folders (any
+        other file under content/ is accounted for by core.contentfiles, in check and build alike)."""
+        return sorted(p for folder in [*self.article_dirs(), *self.page_dirs()] for p in Path(folder).rglob("*.md")
+                      if p.is_file() and not any(skipped(part) for part in p.relative_to(self.content).parts))
 
     def read(self, path):
         """A Source, or a Problem if the file cannot be read as UTF-8."""

@@ -10,6 +10,7 @@ from pelican.utils import SafeDatetime
 from core.problem import Problem  # noqa: F401  (buildcheck.check.Problem)
 
 from core import source
+from core.contentfiles import unaccounted
 from core.source import (ARTICLE_REQUIRED_KEYS, KNOWN_KEYS, REQUIRED_KEYS, STATUSES)  # noqa: F401
 from .typography import speed_up_markdown
 
@@ -207,6 +208,8 @@ def fail_if_problems(generators):
 
     settings = generators[0].settings
     report(settings, final_checks(generators[0].context, settings))
+    report(settings, unaccounted(settings["PATH"], settings["ARTICLE_PATHS"], settings["PAGE_PATHS"],
+                                 settings["STATIC_PATHS"], settings.get("NETWORKS_PATH", "networks"), os.getcwd()))
     problems = _problems(settings)
     if problems:
         # SystemExit passes Pelican's handler, which would add a traceback to the clear lines above.

@@ -92,6 +92,101 @@
     };
   });
 
+  // "site-date": a date as Dutch editors write and read it, day first (3-5-2025), whatever the
+  // browser's language: Decap's own date widget is the browser's date field, which shows and
+  // reads mm/dd/yyyy in an English browser. Typed as 3-5-2025, 03-05-2025, 3/5/2025, 3.5.2025,
+  // 03052025 (day, month, year) or 2025-05-03; stored as 2025-05-03, as the build reads it.
+  function parseDate(text) {
+    var t = String(text || "").trim(), m, d, mo, y;
+    if ((m = /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(t))) { y = +m[1]; mo = +m[2]; d = +m[3]; }
+    else if ((m = /^(\d{1,2})[-\/. ](\d{1,2})[-\/. ](\d{4})$/.exec(t))) { d = +m[1]; mo = +m[2]; y = +m[3]; }
+    else if ((m = /^(\d{2})(\d{2})(\d{4})$/.exec(t))) { d = +m[1]; mo = +m[2]; y = +m[3]; }
+    else { return null; }
+    var date = new Date(Date.UTC(y, mo - 1, d));
+    if (y < 1900 || y > 2200 || date.getUTCFullYear() !== y || date.getUTCMonth() !== mo - 1 || date.getUTCDate() !== d) {
+      return null;
+    }
+    return y + "-" + (mo < 10 ? "0" : "") + mo + "-" + (d < 10 ? "0" : "") + d;
+  }
+  function showDate(iso) {
+    var m = /^(\d{4})-(\d{2})-(\d{2})/.exec(String(iso || ""));
+    return m ? (+m[3]) + "-" + (+m[2]) + "-" + m[1] : String(iso || "");
+  }
+
+  var SiteDateControl = createClass({
+    getInitialState: function () { return { text: showDate(this.props.value) }; },
+    componentDidUpdate: function (previous) {
+      if (previous.value !== this.props.value && parseDate(this.state.text) !== this.props.value) {
+        this.setState({ text: showDate(this.props.value) });  // set from elsewhere (another language pane)
+      }
+    },
+    isValid: function () {
+      if (!this.state.text.trim() || parseDate(this.state.text)) { return true; }
+      return { error: { message: (window.SITE_TEXT || {}).date_message || "day-month-year, e.g. 3-5-2025" } };
+    },
+    handleChange: function (event) {
+      var text = event.target.value;
+      this.setState({ text: text });
+      this.props.onChange(parseDate(text) || text);
+    },
+    handleBlur: function () {
+      var iso = parseDate(this.state.text);
+      if (iso) { this.setState({ text: showDate(iso) }); }
+      if (this.props.setInactiveStyle) { this.props.setInactiveStyle(); }
+    },
+    render: function () {
+      return h("input", {
+        type: "text", id: this.props.forID, className: this.props.classNameWrapper, value: this.state.text,
+        inputMode: "numeric", autoComplete: "off", placeholder: (window.SITE_TEXT || {}).date_placeholder || "d-m-yyyy",
+        onChange: this.handleChange, onBlur: this.handleBlur,
+        onFocus: this.props.setActiveStyle
+      });
+    }
+  });
+  var SiteDatePreview = createClass({
+    render: function () { return h("span", {}, showDate(this.props.value)); }
+  });
+
+  // The editor's own words in the editor's language: Decap's locale, completed where it lacks a
+  // phrase (window.SITE_PHRASES, plugins/decap/phrases/<locale>.json), and its two text
+  // components (a picture, a code block), whose labels Decap writes in English only. A picture
+  // is chosen from the site's own pictures: no "insert from URL" (the site refuses pictures
+  // from other sites).
+  function merged(into, more) {
+    var out = Object.assign({}, into);
+    Object.keys(more || {}).forEach(function (key) {
+      out[key] = (more[key] && typeof more[key] === "object") ? merged(out[key] || {}, more[key]) : more[key];
+    });
+    return out;
+  }
+  if (window.SITE_LOCALE && window.SITE_PHRASES) {
+    CMS.registerLocale(window.SITE_LOCALE, merged(CMS.getLocale(window.SITE_LOCALE) || {}, window.SITE_PHRASES));
+  }
+  var T = window.SITE_TEXT || {};
+  var IMAGE = /^!\[([^\]]*)\]\((.*?)(\s"([^"]*)")?\)/;
+  CMS.registerEditorComponent({
+    id: "image",
+    label: T.image || "Image",
+    pattern: IMAGE,
+    fromBlock: function (match) { return match && { image: match[2], alt: match[1], title: match[4] }; },
+    toBlock: function (data) {
+      return "![" + (data.alt || "") + "](" + (data.image || "") +
+        (data.title ? " \"" + data.title.replace(/"/g, "\\\"") + "\"" : "") + ")";
+    },
+    toPreview: function (data, getAsset, fields) {
+      var field = fields && fields.find(function (f) { return f.get("widget") === "image"; });
+      return h("img", { src: getAsset(data.image, field) || "", alt: data.alt || "", title: data.title || "" });
+    },
+    fields: [
+      { label: T.image || "Image", name: "image", widget: "image",
+        media_library: { allow_multiple: false, choose_url: false }, choose_url: false },
+      { label: T.image_alt || "Alt text", name: "alt" },
+      { label: T.image_title || "Title", name: "title", required: false }
+    ]
+  });
+  CMS.registerEditorComponent({ id: "code-block", label: T.code_block || "Code block", widget: "code", type: "code-block" });
+
   CMS.registerWidget("site-language", SiteLanguageControl, SiteLanguagePreview);
   CMS.registerWidget("site-image-alt", ImageAltControl, CMS.getWidget("string").preview);
+  CMS.registerWidget("site-date", SiteDateControl, SiteDatePreview);
 })();

@@ -59,6 +59,11 @@ TEXT = {
         # (admin.js's message, as window.SITE_TEXT)
         "image_alt_message": "Beschrijf de deelafbeelding: wat is erop te zien?",
         "framed": "De beheeromgeving opent alleen in een eigen venster, niet ingebed in een andere pagina.",
+        "date_hint": "Dag-maand-jaar, zoals u een datum schrijft: 3-5-2025 (of 03052025).",
+        "date_message": "Schrijf de datum als dag-maand-jaar, bijvoorbeeld 3-5-2025.",
+        "date_placeholder": "d-m-jjjj",
+        "component_image": "Afbeelding", "component_image_alt": "Wat is erop te zien?",
+        "component_image_title": "Titel (bij aanwijzen)", "code_block": "Codeblok",
     },
     "en": {
         "blog": "Blog", "post": "Post", "pages": "Pages", "page": "Page", "networks": "Networks",
@@ -82,6 +87,11 @@ TEXT = {
                           "picture is chosen.",
         "image_alt_message": "Describe the share picture: what does it show?",
         "framed": "The editor opens only in a window of its own, not inside another page.",
+        "date_hint": "Day-month-year, as the site shows dates: 3-5-2025 (or 03052025).",
+        "date_message": "Write the date as day-month-year, for example 3-5-2025.",
+        "date_placeholder": "d-m-yyyy",
+        "component_image": "Image", "component_image_alt": "What does it show?",
+        "component_image_title": "Title (on hover)", "code_block": "Code block",
     },
 }
 
@@ -308,8 +318,8 @@ def decap_config(settings, cwd=None):
         "summary": "{{title}} ({{date}})", "sortable_fields": ["date", "title"],
         "fields": [
             *common("post"),
-            shared({"name": "date", "label": t["date"], "widget": "datetime",
-                    "format": "YYYY-MM-DD", "date_format": "DD-MM-YYYY", "time_format": False}),
+            # Day first, whatever the browser's language (admin.js: site-date); stored as 2025-05-03.
+            shared({"name": "date", "label": t["date"], "widget": "site-date", "hint": t["date_hint"]}),
             shared({"name": "author", "label": t["author"], "widget": "string", "required": False}),
             {"name": "category", "label": t["category"], "widget": "string", "i18n": True, "required": False},
             # Lists in the YAML front matter (tags: [a, b]), as the build reads them (plugins/buildcheck).

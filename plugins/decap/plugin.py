@@ -31,6 +31,8 @@ from .config import TEXT, DecapSettingsError, admin_policy, decap_config, valida
 
 log = logging.getLogger(__name__)
 ADMIN_JS = Path(__file__).with_name("admin.js")
+# Phrases Decap's own locale lacks, per interface language (decap-cms-locales has no Dutch for some).
+PHRASES = Path(__file__).with_name("phrases")
 
 PAGE = """<!DOCTYPE html>
 <html lang="{lang}">
@@ -125,9 +127,15 @@ def write_admin(settings, output_path, cwd=None):
     primary = next(iter(settings["LANGUAGES"]))
     title = f"{settings['SITENAME']}: {'beheer' if config['locale'] == 'nl' else 'editor'}"
     languages = {code: cfg["name"] for code, cfg in settings["LANGUAGES"].items()}
-    text = {"image_alt_message": TEXT.get(config["locale"], TEXT["en"])["image_alt_message"]}
+    words = TEXT.get(config["locale"], TEXT["en"])
+    text = {key: words[key] for key in ("image_alt_message", "date_message", "date_placeholder", "code_block")}
+    text.update(image=words["component_image"], image_alt=words["component_image_alt"],
+                image_title=words["component_image_title"])
+    phrases = PHRASES / f"{config['locale']}.json"
     own = (f"window.SITE_LANGUAGES = {json.dumps(languages, ensure_ascii=False)};\n"
            f"window.SITE_TEXT = {json.dumps(text, ensure_ascii=False)};\n"
+           f"window.SITE_LOCALE = {json.dumps(config['locale'])};\n"
+           f"window.SITE_PHRASES = {phrases.read_text(encoding='utf-8').strip() if phrases.is_file() else 'null'};\n"
            + ADMIN_JS.read_text(encoding="utf-8")).encode()
     admin_js = fingerprinted("admin.js", own)
     (admin / admin_js).write_bytes(own)

@@ -5,6 +5,7 @@ import os
 import posixpath
 import re
 import shutil
+import unicodedata
 from urllib.parse import unquote, urljoin, urlsplit
 
 from markupsafe import Markup
@@ -102,6 +103,13 @@ def _report(settings, problems):
     report(settings, problems)
 
 
+def safe_name(name):
+    """A file or folder name as published: lower-case ASCII letters, digits and dashes (accents
+    dropped, anything else a dash), so that no URL needs encoding; "picture" if nothing is left."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii").lower()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name).strip("-") or "picture"
+
+
 class Published:
     """One processed picture and the addresses of its files in the output."""
 
@@ -110,7 +118,10 @@ class Published:
         self.original_save_as = save_as  # where Pelican would have copied the original
         folder = posixpath.dirname(save_as)
         stem = posixpath.splitext(posixpath.basename(save_as))[0]
-        self.base = posixpath.join(folder, f"{stem}.{processed.key[:10]}")
+        # Names safe in every URL as they are (srcset splits at spaces; og:image must be one URL):
+        # "Kick-off Emmen.JPG" is published as kick-off-emmen.<hash>.<width>.<format>.
+        self.base = posixpath.join(*map(safe_name, folder.split("/")), f"{safe_name(stem)}.{processed.key[:10]}") \
+            if folder else f"{safe_name(stem)}.{processed.key[:10]}"
         self.siteurl = siteurl
 
     def save_as(self, variant):
