@@ -12,7 +12,9 @@ import lxml.html
 import pytest
 from babel.messages.pofile import read_po
 
-from tests.conftest import read
+from sitebuild.build import build_site
+from tests.conftest import FIXTURE_POSTS, read
+from tests.support import copy_site
 from tests.support import ROOT
 
 LANGS = {"nl": "", "en": "en"}
@@ -78,6 +80,24 @@ def test_hreflang_links_are_reciprocal_and_resolve(site, docs):
             assert alternates(other).get(lang) == me, f"{href} does not name {me} back"
             checked += 1
     assert checked >= 20
+
+
+def test_every_listing_page_with_a_counterpart_names_it(site, docs):
+    """Author, category, tag, archive and numbered index pages carry hreflang alternates (and
+    so the sitemap does): checked to resolve and name each other back by the test above."""
+    wanted = ["/blog/auteur/jelmer/", "/en/blog/author/jelmer/", "/blog/tag/samenwerking/",
+              "/en/blog/tag/collaboration/", "/blog/categorie/samenwerken/", "/en/blog/category/collaboration/",
+              "/blog/archief/"]
+    sitemap = ET.parse(site / "sitemap.xml").getroot()
+    listed = {urlsplit(u.findtext(f"{SM}loc")).path: {l.get("hreflang") for l in u.iter(f"{XHTML}link")}
+              for u in sitemap.iter(f"{SM}url")}
+    for path in wanted:
+        page = file_of(site, path)
+        assert page.is_file(), path
+        assert len(alternates(docs[page])) >= 3, f"{path} names no counterpart"
+        assert {"nl", "en", "x-default"} <= listed[path], path
+    # the counterpart of a translated tag is its translation, not the same word
+    assert alternates(docs[file_of(site, "/blog/tag/samenwerking/")])["en"].endswith("/en/blog/tag/collaboration/")
 
 
 def test_switcher_leads_to_the_counterpart(site, docs):
@@ -202,3 +222,21 @@ def test_sitemap_lists_every_page_once_with_its_alternates(site, docs):
         listed = {link.get("hreflang"): urlsplit(link.get("href")).path for link in u.iter(f"{XHTML}link")}
         page = docs[file_of(site, path)]
         assert listed == {k: urlsplit(urljoin(path, v)).path for k, v in alternates(page).items()}
+
+
+def test_numbered_blog_pages_name_their_counterparts(tmp_path):
+    """With one post a page, /blog/pagina/2/ and /en/blog/page/2/ name each other (every
+    language lists every post, so the numbers agree), in the page and in the sitemap."""
+    root = copy_site(tmp_path / "site", extra_posts=FIXTURE_POSTS)
+    build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root,
+               extra={"DEFAULT_PAGINATION": "1"})
+    site = root / "output"
+    for path, other in (("/blog/pagina/2/", "/en/blog/page/2/"), ("/en/blog/page/2/", "/blog/pagina/2/")):
+        doc = lxml.html.fromstring(file_of(site, path).read_bytes())
+        alts = alternates(doc)
+        assert urlsplit(alts["en" if path.startswith("/blog") else "nl"]).path == other
+        assert file_of(site, other).is_file()
+    sitemap = ET.parse(site / "sitemap.xml").getroot()
+    listed = {urlsplit(u.findtext(f"{SM}loc")).path: {l.get("hreflang") for l in u.iter(f"{XHTML}link")}
+              for u in sitemap.iter(f"{SM}url")}
+    assert {"nl", "en", "x-default"} <= listed["/blog/pagina/2/"]

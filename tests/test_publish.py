@@ -89,6 +89,37 @@ def test_sitemap_robots_and_feeds_use_the_production_host(published):
         assert links and all(link.startswith(HOST + "/") for link in links)
 
 
+ATOM = "{http://www.w3.org/2005/Atom}"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+def test_each_language_has_a_feed_of_its_own(published):
+    """What the W3C feed validator checks (and warns of, at its strictest), checked here: each
+    feed its own id (its own address), its rel=self and its alternate link to its own language's
+    home page, xml:lang, the site's name once as title, absolute unique entry ids, an updated
+    date, entries in its language only."""
+    feeds = {"nl": ("feeds/atom.xml", f"{HOST}/"), "en": ("en/feeds/atom.xml", f"{HOST}/en/")}
+    ids = set()
+    for lang, (path, home) in feeds.items():
+        atom = ET.parse(published / path).getroot()
+        assert atom.tag == f"{ATOM}feed" and atom.get(XML_LANG) == lang
+        assert atom.findtext(f"{ATOM}title") == "KNN Advies"
+        links = {e.get("rel"): e.get("href") for e in atom.findall(f"{ATOM}link")}
+        assert links == {"alternate": home, "self": f"{HOST}/{path}"}
+        feed_id = atom.findtext(f"{ATOM}id")
+        assert feed_id == f"{HOST}/{path}" and feed_id not in ids
+        ids.add(feed_id)
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d|.*Z", atom.findtext(f"{ATOM}updated"))
+        entries = atom.findall(f"{ATOM}entry")
+        assert entries
+        for entry in entries:
+            entry_id = entry.findtext(f"{ATOM}id")
+            assert entry_id and entry_id not in ids and not entry_id.startswith("/")
+            ids.add(entry_id)
+            link = entry.find(f"{ATOM}link").get("href")
+            assert link.startswith(home if lang != "nl" else f"{HOST}/blog/"), link
+
+
 def test_drafts_and_future_posts_are_not_published(published):
     html = "".join(read(p) for p in published.rglob("*.html"))
     assert not list(published.rglob("een-concept")) and "Een concept" not in html

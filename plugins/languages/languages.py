@@ -179,6 +179,61 @@ def page_finalized(generator):
             f"save_as: {generator.settings['HOME_URL']}index.html, url: {generator.settings['HOME_URL']}")])
 
 
+def _pair(table, slug, code, other):
+    """Record that listing `slug` is `other` in language `code`; a slug found with two different
+    counterparts has none (None): no guess is published."""
+    known = table.setdefault(slug, {})
+    known[code] = other if known.get(code, other) == other else None
+
+
+def listing_counterparts(generator):
+    """What each tag and category page of this language is called in the others, from the posts
+    and their translations: a post's category and its translation's; its tags and its
+    translation's, in the same order (as `invoke translate` keeps them); one with two different
+    counterparts has none. Kept in the run's settings for listing_alternates()."""
+    s = generator.settings
+    lang = s["LANG"]
+    tags, categories = {}, {}
+    for article in generator.articles:
+        if article.lang != lang:
+            continue  # a post shown here untranslated: its tags name no page of another language
+        for other in getattr(article, "translations", []):
+            if other.lang == lang:
+                continue
+            if getattr(article, "category", None) and getattr(other, "category", None):
+                _pair(categories, article.category.slug, other.lang, other.category.slug)
+            own, theirs = getattr(article, "tags", None) or [], getattr(other, "tags", None) or []
+            if len(own) == len(theirs):
+                for tag, translated in zip(own, theirs):
+                    _pair(tags, tag.slug, other.lang, translated.slug)
+    s["LANGUAGES_COUNTERPARTS"] = {"TAG": tags, "CATEGORY": categories}
+
+
+def listing_alternates(settings, kind, slug=None, number=1):
+    """(lang, url) of a listing page in every language that has it: the blog's index and its
+    numbered pages (every language lists every post, so the numbers agree), an author's page (the
+    same author everywhere), a tag's or a category's first page (its counterpart, see
+    listing_counterparts). [] when no other language has it."""
+    kind = kind.upper()
+    own = settings["LANG"]
+    found = []
+    for code in settings["LANGUAGES"]:
+        target = slug
+        if code != own and kind in ("TAG", "CATEGORY"):
+            if number > 1:
+                continue
+            target = settings.get("LANGUAGES_COUNTERPARTS", {}).get(kind, {}).get(slug, {}).get(code)
+            if target is None:
+                continue
+        address = settings["LANGUAGE_URLS"][code][f"{kind}_URL"].format(slug=target)
+        if number > 1:
+            if kind != "INDEX" and code != own:
+                continue
+            address = f"{address.rstrip('/')}/{settings['LANGUAGES'][code]['words']['page']}/{number}/"
+        found.append((code, f"{settings['SITEURL']}/{address}"))
+    return found if len(found) > 1 else []
+
+
 def freeze_urls(generators):
     """Compute each article's and page's url and save_as once. Pelican formats them from
     the settings on every access, and the templates ask for them thousands of times (about
@@ -213,6 +268,7 @@ def generator_init(generator):
     env.filters["language_name"] = lambda code: s["LANGUAGES"][code]["name"]  # its own name
     env.filters["language_label"] = labels.__getitem__  # a language's name in this page's language
     env.globals["alternates"] = lambda obj=None, key=None: alternates(s, obj, key)
+    env.globals["listing_alternates"] = lambda kind, slug=None, number=1: listing_alternates(s, kind, slug, number)
     env.globals["lang_url"] = lambda key, code=lang: url(s, key, code)
 
 
@@ -243,15 +299,25 @@ def write_feed(generator, writer):
     s = generator.settings
     own = [a for a in generator.articles if a.lang == s["LANG"]]
     order_content(own, s["ARTICLE_ORDER_BY"])
-    title = Markup(s["SITENAME"]).striptags()
-    writer.write_feed(own, generator.context, s["FEED_SAVE_AS"], s["FEED_URL"], feed_title=title)
+    # No feed_title: Pelican would write "KNN Advies - KNN Advies"; the site's name is the title.
+    writer.write_feed(own, generator.context, s["FEED_SAVE_AS"], s["FEED_URL"])
+
+
+def feed_generated(context, feed):
+    """Each language's feed is its own: its id is its own address, its alternate link is its
+    language's home page, and it says its language (xml:lang); Pelican gives every feed the
+    site's root for both."""
+    home = f"{context['SITEURL']}/{context['HOME_URL']}"
+    feed.feed.update(link=home, language=context["LANG"], id=feed.feed["feed_url"] or home)
 
 
 def register():
     signals.initialized.connect(initialized)
     signals.generator_init.connect(generator_init)
     signals.article_generator_pretaxonomy.connect(article_pretaxonomy)
+    signals.article_generator_finalized.connect(listing_counterparts)
     signals.page_generator_finalized.connect(page_finalized)
     signals.static_generator_finalized.connect(static_finalized)
     signals.article_writer_finalized.connect(write_feed)
+    signals.feed_generated.connect(feed_generated)
     signals.all_generators_finalized.connect(freeze_urls)
