@@ -132,3 +132,65 @@ def test_each_language_has_its_own_search_index_of_its_own_pages(site):
         assert sum(x["page_count"] for x in entry["languages"].values()) == expected[code] > 3
     search = lxml.html.fromstring((site / "en/search/index.html").read_bytes())
     assert search.xpath("//script[@data-pagefind]/@data-pagefind") == ["/pagefind/en/pagefind.js"]
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [390, 1280])
+def test_search_shows_results_while_typing_without_a_mouse(browser, static_host, width):
+    """Typed with the keyboard (no Enter, no click): the results come a moment after the last
+    key, the address keeps the query, the live status says how many; Enter still searches."""
+    context = browser.new_context(viewport={"width": width, "height": 844})
+    page = context.new_page()
+    page.goto(static_host + "/zoeken/")
+    page.keyboard.press("Tab")  # skip link
+    page.focus("#search-q")
+    page.keyboard.type("biopolymeren", delay=40)
+    status = page.locator("#search-status")
+    # (waited for through the page's own elements: the site's CSP forbids evaluating strings)
+    status.filter(has_text="Resultaten voor “biopolymeren”").wait_for(timeout=15000)
+    hrefs = page.eval_on_selector_all("#search-results li a", "els => els.map(a => a.getAttribute('href'))")
+    assert "/blog/de-kracht-van-samenwerken/" in hrefs
+    assert page.url.endswith("?q=biopolymeren")
+    assert status.get_attribute("role") == "status" and status.get_attribute("aria-live") == "polite"
+    assert status.text_content() == f"Resultaten voor “biopolymeren”: {len(hrefs)}"
+    # typing on replaces the results; a search that no longer matches what is typed never shows
+    page.keyboard.press("Control+A")
+    page.keyboard.type("pilotfaciliteit")
+    page.keyboard.press("Enter")
+    status.filter(has_text="Resultaten voor “pilotfaciliteit”").wait_for(timeout=15000)
+    assert page.eval_on_selector_all("#search-results li a", "els => els.map(a => a.getAttribute('href'))") == \
+        ["/netwerken/suspacc/"]
+    assert page.url.endswith("?q=pilotfaciliteit")
+    context.close()
+
+
+@pytest.mark.browser
+def test_the_phone_header_is_compact_and_the_desktop_header_as_before(browser, static_host):
+    """At 390 px the header takes at most 120 px: the name, search and the other language on one
+    row, every menu item on the next, each reachable and tappable (44 px); at 1280 px all in one
+    row as before."""
+    for path, other in (("/", "English"), ("/en/", "Nederlands")):
+        context = browser.new_context(viewport={"width": 390, "height": 844})
+        page = context.new_page()
+        page.goto(static_host + path)
+        assert page.evaluate("document.querySelector('.site-header').getBoundingClientRect().height") <= 120
+        for link in page.locator(".site-nav a").all():
+            link.scroll_into_view_if_needed()
+            box = link.bounding_box()
+            assert box and box["height"] >= 44 and 0 <= box["x"] and box["x"] + box["width"] <= 390, box
+            assert box["y"] + box["height"] <= 120
+        for selector in (".search-link", f".lang-switch a:text('{other}')"):
+            box = page.locator(selector).bounding_box()
+            assert box and box["y"] + box["height"] <= 120 and box["x"] + box["width"] <= 390, selector
+        page.locator(f".lang-switch a:text('{other}')").click()
+        assert page.url.startswith(static_host + ("/en/" if path == "/" else "/"))
+        context.close()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(static_host + "/")
+    tops = page.eval_on_selector_all(".brand, .site-nav a, .search-link, .lang-switch li",
+                                     "els => els.map(e => Math.round(e.getBoundingClientRect().top))")
+    assert max(tops) - min(tops) <= 12, tops  # one row
+    assert page.evaluate("document.querySelector('.site-header').getBoundingClientRect().height") <= 80
+    assert page.is_visible(".lang-switch [aria-current]")  # the current language shown beside the other
+    context.close()
