@@ -207,9 +207,10 @@ def test_shared_links_show_the_posts_picture(built):
     doc = _page(built, "/blog/zonder-kopfoto/")
     assert re.search(r"/images/velddag\.\w{10}\.og\.jpg$", _meta(doc, "og:image"))
     assert _meta(doc, "og:image:alt") == "Het veld tijdens de velddag"
-    # A page without a picture (and no IMAGES_OG_DEFAULT): no og:image, the small card.
+    # A page without a picture (and no IMAGES_OG_DEFAULT): its share card (tests/test_share_cards.py).
     doc = _page(built, "/over-ons/")
-    assert _meta(doc, "og:image") is None and _meta(doc, "twitter:card") == "summary"
+    assert re.search(r"/cards/over-ons\.\w{10}\.og\.jpg$", _meta(doc, "og:image"))
+    assert _meta(doc, "twitter:card") == "summary_large_image"
 
 
 def test_a_networks_raster_logo_is_a_picture_too(built):

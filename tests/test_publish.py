@@ -56,7 +56,8 @@ def test_sharing_and_search_engine_metadata(pages, published):
     assert meta["og:url"] == HOST + "/blog/de-kracht-van-samenwerken/"
     assert meta["og:title"].startswith("De kracht van")
     assert meta["og:locale"] == "nl_NL"
-    assert meta["twitter:card"] == "summary"
+    assert meta["twitter:card"] == "summary_large_image"  # its share card (no picture of its own)
+    assert re.fullmatch(re.escape(HOST) + r"/cards/de-kracht-van-samenwerken\.[0-9a-f]{10}\.og\.jpg", meta["og:image"])
     posting = json.loads(doc.xpath("//script[@type='application/ld+json']")[0].text)
     assert posting["@type"] == "BlogPosting"
     assert posting["headline"] == "De kracht van samenwerken"

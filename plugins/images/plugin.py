@@ -6,6 +6,7 @@ import posixpath
 import re
 import shutil
 import unicodedata
+from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
 from markupsafe import Markup
@@ -15,6 +16,7 @@ from buildcheck import report
 from buildcheck.links import content_items
 from core.problem import Problem
 
+from . import cards
 from . import process as P
 
 log = logging.getLogger(__name__)
@@ -32,7 +34,13 @@ DEFAULTS = {
     "IMAGES_OG_SIZE": [1200, 630],
     "IMAGES_OG_DEFAULT": None,
     "IMAGES_EAGER": 1,
+    # Share cards (cards.py) for the pages without a picture of their own; None switches them off.
+    "IMAGES_CARD_STYLE": {"background": "#fdfcf8", "text": "#1d2420", "accent": "#1f6b3a", "muted": "#4d5a52",
+                          "logo": "theme/static/images/logo.svg",
+                          "bold": "node_modules/@fontsource/inter/files/inter-latin-700-normal.woff",
+                          "regular": "node_modules/@fontsource/inter/files/inter-latin-400-normal.woff"},
 }
+CARD_KEYS = ("background", "text", "accent", "muted", "logo", "bold", "regular")
 
 IMG = re.compile(r"<img\b[^>]*>", re.I)
 LINK = re.compile(r"(<a\b[^>]*?\bhref\s*=\s*)([\"'])([^\"']*)\2", re.I)
@@ -47,9 +55,25 @@ def _fail(message):
     raise ImagesSettingsError(f"images: {message}")
 
 
+def _validate_cards(s):
+    style = s["IMAGES_CARD_STYLE"]
+    if style is None:
+        return
+    if not (isinstance(style, dict) and set(style) == set(CARD_KEYS)):
+        _fail(f"IMAGES_CARD_STYLE must be None or a mapping of {', '.join(CARD_KEYS)}, not {style!r}")
+    for key in ("background", "text", "accent", "muted"):
+        if not re.fullmatch(r"#[0-9a-fA-F]{6}", str(style[key])):
+            _fail(f"IMAGES_CARD_STYLE[{key!r}] must be a colour such as '#1f6b3a', not {style[key]!r}")
+    for key in ("logo", "bold", "regular"):
+        if not os.path.isfile(style[key]):
+            hint = " (npm ci installs it: make build does)" if "node_modules" in str(style[key]) else ""
+            _fail(f"IMAGES_CARD_STYLE[{key!r}]: there is no file {style[key]}{hint}")
+
+
 def validate(s):
     for key, value in DEFAULTS.items():
         s.setdefault(key, value)
+    _validate_cards(s)
     widths = s["IMAGES_WIDTHS"]
     if not (isinstance(widths, (list, tuple)) and widths and all(isinstance(w, int) and 16 <= w <= 8192 for w in widths)):
         _fail(f"IMAGES_WIDTHS must be a list of widths in pixels (16 to 8192), such as [480, 800, 1200, 1600], not {widths!r}")
@@ -360,8 +384,54 @@ def write_pictures(pelican):
         log.info("images: removed %d cached picture(s) no build used for %d days", len(removed), s["IMAGES_CACHE_DAYS"])
 
 
+def _card_style(s):
+    c = s["IMAGES_CARD_STYLE"]
+    origin = s.get("SITEURL", "") if "://" in s.get("SITEURL", "") else s.get("SITE_ORIGIN") or ""
+    return cards.Style(c["background"], c["text"], c["accent"], c["muted"], Path(c["logo"]).resolve(),
+                       Path(c["bold"]).resolve(), Path(c["regular"]).resolve(), s["SITENAME"],
+                       urlsplit(origin).netloc or s["SITENAME"])
+
+
+def share_card(s, title, kicker=None):
+    """The share card of a page without a picture of its own (og_image's shape): made once per
+    title, kicker and language (cached by content hash beside the pictures) and written into
+    this run's output as cards/<title>.<hash>.og.jpg (en/cards/... for English). None when cards
+    are off."""
+    if s["IMAGES_CARD_STYLE"] is None:
+        return None
+    title = " ".join(str(Markup(title).striptags()).split())
+    kicker = " ".join(str(Markup(kicker).striptags()).split()) if kicker else None
+    if "IMAGES_CARD_STYLE_MEMO" not in s:  # one per run
+        s["IMAGES_CARD_STYLE_MEMO"] = _card_style(s)
+    style = s["IMAGES_CARD_STYLE_MEMO"]
+    key = cards.key(style, title, kicker, s.get("LANG", ""))
+    entry = Path(os.path.abspath(s["IMAGES_CACHE_PATH"])) / f"card-{key}"
+    made = entry / "card.jpg"
+    if not made.is_file():
+        entry.mkdir(parents=True, exist_ok=True)
+        tmp = entry / f".tmp-{os.getpid()}.jpg"
+        tmp.write_bytes(cards.render(style, title, kicker))
+        os.replace(tmp, made)
+    os.utime(entry)  # its last use (the cache's pruning)
+    # Under the language's own part of the output (cards/, en/cards/...): each language's run
+    # writes its own, and a language that is not built again keeps its cards with its pages.
+    rel = f"{s.get('HOME_URL', '')}cards/{safe_name(title)[:60].strip('-') or 'card'}.{key[:10]}.og.jpg"
+    if not s.get("BUILDCHECK_DRY_RUN"):
+        dest = os.path.join(s["OUTPUT_PATH"], rel)
+        if not os.path.exists(dest):
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            try:
+                os.link(made, dest)
+            except OSError:
+                shutil.copyfile(made, dest)
+    origin = s.get("SITEURL", "") if "://" in s.get("SITEURL", "") else (s.get("SITE_ORIGIN") or "").rstrip("/")
+    return {"url": f"{origin}/{rel}", "width": cards.SIZE[0], "height": cards.SIZE[1],
+            "alt": f"{s['SITENAME']}: {kicker + ': ' if kicker else ''}{title}"}
+
+
 def generator_init(generator):
     generator.env.globals["picture"] = functools.partial(picture_markup, generator.settings)
+    generator.env.globals["share_card"] = functools.partial(share_card, generator.settings)
 
 
 def register():
