@@ -6,6 +6,15 @@ links, and every metadata key the buildcheck plugin requires (title, date, lang,
 translation_key, summary) plus slug, author, category and tags, in the header format of
 content/blog/*.md. With networks (a list of slugs) each post also names one or two
 networks (``networks:``) and links one inline as ``{network}<slug>``.
+
+Two styles (``style=``):
+
+* "real" (the default): written as editors write. About one sentence in seven has
+  quotation marks (straight and curly), a dash (`--` or –), an ellipsis (`...` or …), an
+  apostrophe (mkb'ers, KNN’s) or an abbreviation (bijv., o.a., e.g.); every fifth post has a
+  table; every fourth shows a picture (one of PICTURES, written by the site's preparation).
+  The typography and table passes of the build then have work to do, as on real posts.
+* "plain": the older synthetic set, without any of that (a second figure, for comparison).
 """
 
 import random
@@ -71,6 +80,17 @@ EN = {
     "more": "Read also", "contact": "Get in touch with us", "see": "More about the network",
 }
 AUTHORS = ["Jelmer", "Willemien", "Karin", "Niels"]
+PICTURES = [f"images/bench-{n}.jpg" for n in range(1, 5)]  # referenced by every fourth "real" post
+# What real sentences have and the "plain" ones lack, per language: each a function of a sentence.
+QUOTES = {"nl": ['"{x}", zei een deelnemer.', "“{x}”, aldus de coördinator.", "Het motto: ‘{x}’."],
+          "en": ['"{x}," one member said.', "“{x},” the coordinator said.", "The motto: ‘{x}’."]}
+DASHES = {"nl": ["{x} -- en dat merk je.", "{x} – niet meer, niet minder.", "{x} --- zo simpel is het."],
+          "en": ["{x} -- and it shows.", "{x} – no more, no less.", "{x} --- it is that simple."]}
+ELLIPSES = {"nl": ["{x}...", "{x}… of toch niet?"], "en": ["{x}...", "{x}… or is it?"]}
+APOSTROPHES = {"nl": ["{x}, zeggen mkb'ers.", "{x}, volgens KNN’s ervaring."],
+               "en": ["{x}, small firms' owners say.", "{x}, in KNN’s experience."]}
+ABBREVIATIONS = {"nl": ["{x}, bijv. in de chemie.", "{x}, o.a. met de RUG.", "{x}, d.w.z. samen."],
+                 "en": ["{x}, e.g. in chemistry.", "{x}, i.e. together.", "{x}, incl. the RUG."]}
 EXTERNAL = ["https://www.rug.nl/", "https://www.hanze.nl/", "https://www.rvo.nl/", "https://www.snn.nl/"]
 
 
@@ -83,15 +103,33 @@ def _sentence(rng, voc):
     return s + "."
 
 
-def _paragraph(rng, voc, sentences):
+def _real(rng, voc, sentence):
+    """About one sentence in seven as editors write them (see the module's docstring)."""
+    if rng.random() >= 1 / 7:
+        return sentence
+    lang = "nl" if voc is NL else "en"
+    kind = rng.choice((QUOTES, DASHES, ELLIPSES, APOSTROPHES, ABBREVIATIONS))
+    return rng.choice(kind[lang]).format(x=sentence[:-1])
+
+
+def _table(rng, voc, lang):
+    head = "| Partner | Rol | Sinds |" if lang == "nl" else "| Partner | Role | Since |"
+    rows = [f"| {rng.choice(voc['objects']).capitalize()} | {rng.choice(voc['verbs'])} | {2000 + rng.randrange(25)} |"
+            for _ in range(4)]
+    return "\n".join([head, "|---|---|---:|", *rows])
+
+
+def _paragraph(rng, voc, sentences, style="plain"):
     words = [_sentence(rng, voc) for _ in range(sentences)]
+    if style == "real":
+        words = [_real(rng, voc, w) for w in words]
     i = rng.randrange(len(words))
     first, _, rest = words[i].partition(" ")
     words[i] = f"**{first}** {rest}" if rng.random() < 0.5 else f"*{first}* {rest}"
     return " ".join(words)
 
 
-def _body(rng, voc, lang, index, count, networks):
+def _body(rng, voc, lang, index, count, networks, style="plain"):
     """About POST_WORDS words of Markdown; deterministic for (rng state, index)."""
     blocks = []
     words = 0
@@ -100,13 +138,18 @@ def _body(rng, voc, lang, index, count, networks):
     while words < POST_WORDS:
         if section == 1 or (section and section % 2 == 0):
             blocks.append(f"## {headings[section % len(headings)]}")
-        para = _paragraph(rng, voc, rng.randint(3, 6))
+        para = _paragraph(rng, voc, rng.randint(3, 6), style)
         blocks.append(para)
         words += len(para.split())
         if section == 1:
             items = [_sentence(rng, voc)[:-1] for _ in range(4)]
             blocks.append("\n".join(f"- {x}" for x in items))
             words += sum(len(x.split()) for x in items)
+        if section == 3 and style == "real" and index % 5 == 0:
+            blocks.append(_table(rng, voc, lang))
+        if section == 2 and style == "real" and index % 4 == 0:
+            alt = "Foto van de bijeenkomst" if lang == "nl" else "Photo of the meeting"
+            blocks.append(f"![{alt}](/{PICTURES[index % len(PICTURES)]})")
         if section == 3:
             items = [_sentence(rng, voc)[:-1] for _ in range(3)]
             blocks.append("\n".join(f"{n}. {x}" for n, x in enumerate(items, 1)))
@@ -146,7 +189,7 @@ def post_name(index, lang):
     return f"{slug_for(index, lang)}.md"
 
 
-def post_text(index, lang, count, networks=None):
+def post_text(index, lang, count, networks=None, style="real"):
     voc = NL if lang == "nl" else EN
     rng = random.Random(f"post-{index}-{lang}")
     topic = random.Random(f"topic-{index}")  # the same categories and tags in both languages
@@ -167,7 +210,7 @@ def post_text(index, lang, count, networks=None):
     if networks:
         named = [networks[index % len(networks)], networks[(index * 3 + 1) % len(networks)]]
         header.append(f"networks: {', '.join(dict.fromkeys(named))}")
-    return "\n".join(header) + "\n\n" + _body(rng, voc, lang, index, count, networks)
+    return "\n".join(header) + "\n\n" + _body(rng, voc, lang, index, count, networks, style)
 
 
 _LINK = re.compile(r"\{filename\}/?(?:blog/)([^)#?\s]+)")
@@ -191,7 +234,7 @@ def linked_posts(content_dir, blog_dir):
     return {n for n in names if (blog_dir / n).is_file()}
 
 
-def write_posts(blog_dir, count, networks=None, keep=()):
+def write_posts(blog_dir, count, networks=None, keep=(), style="real"):
     """Replace blog_dir's posts with `count` posts in nl and their en translations.
 
     Files named in `keep` stay (the posts that the site's pages link to: without them the
@@ -207,7 +250,7 @@ def write_posts(blog_dir, count, networks=None, keep=()):
     for i in range(count):
         for lang in ("nl", "en"):
             p = blog_dir / post_name(i, lang)
-            p.write_text(post_text(i, lang, count, networks), encoding="utf-8")
+            p.write_text(post_text(i, lang, count, networks, style), encoding="utf-8")
             paths.append(p)
     return paths
 

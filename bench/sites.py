@@ -4,7 +4,8 @@ synthetic post pairs (content.py writes them) beside generated networks."""
 import shutil
 from pathlib import Path
 
-from bench.content import NETWORK_COUNT, linked_posts, write_networks, write_posts
+from bench.content import NETWORK_COUNT, PICTURES, linked_posts, write_networks, write_posts
+from bench.photos import phone_photo
 from sitebuild import ROOT
 
 
@@ -41,8 +42,8 @@ def networks_available(site):
     return True, "networks plugin enabled"
 
 
-def prepare_site(dest, count):
-    """A copy of the real site whose blog holds `count` synthetic post pairs."""
+def prepare_site(dest, count, style="real"):
+    """A copy of the real site whose blog holds `count` synthetic post pairs, in `style` (bench.content)."""
     if dest.exists():
         shutil.rmtree(dest)
     copy_site(dest)
@@ -61,6 +62,12 @@ def prepare_site(dest, count):
         info["networks"] = len(slugs)
         info["networks_note"] = f"{len(slugs)} generated networks; each post names 1-2 and links one inline"
     keep = linked_posts(content, content / "blog")
-    write_posts(content / "blog", count, networks=slugs, keep=keep)
+    write_posts(content / "blog", count, networks=slugs, keep=keep, style=style)
+    if style == "real":  # the pictures every fourth post shows, as a phone takes them (smaller)
+        for n, rel in enumerate(PICTURES, 1):
+            im, exif = phone_photo(1600, 1200, seed=n)
+            (content / rel).parent.mkdir(parents=True, exist_ok=True)
+            im.save(content / rel, "JPEG", quality=85, exif=exif)
+    info["style"] = style
     info["kept_posts"] = sorted(keep)
     return info

@@ -123,3 +123,17 @@ def test_dates_read_as_pelican_reads_them():
     # anything else goes to Pelican's own processor
     assert ours.process_metadata("date", "2019-03-04T09:05+01:00") == pelicans.process_metadata(
         "date", "2019-03-04T09:05+01:00")
+
+
+def test_an_aligned_table_column_gets_a_class_not_a_style():
+    """`|---:|` makes Markdown write style="text-align: right;", which the site's CSP blocks
+    (a console error in every browser): the reader writes class="align-right" instead."""
+    from markdown import Markdown
+
+    from buildcheck.typography import csp_safe_tables
+
+    md = csp_safe_tables(Markdown(extensions=["markdown.extensions.extra"]))
+    html = md.convert("| a | b | c |\n|:---|:---:|---:|\n| 1 | 2 | 3 |\n")
+    assert "style=" not in html
+    assert html.count('class="align-left"') == 2 and html.count('class="align-center"') == 2
+    assert html.count('class="align-right"') == 2

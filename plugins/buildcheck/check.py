@@ -12,7 +12,7 @@ from core.problem import Problem  # noqa: F401  (buildcheck.check.Problem)
 from core import source
 from core.contentfiles import unaccounted
 from core.source import (ARTICLE_REQUIRED_KEYS, KNOWN_KEYS, REQUIRED_KEYS, STATUSES)  # noqa: F401
-from .typography import speed_up_markdown
+from .typography import csp_safe_tables, speed_up_markdown
 
 
 class BuildError(Exception):
@@ -115,7 +115,7 @@ class CheckedMarkdownReader(MarkdownReader):
     def _markdown(self):
         """The run's Markdown instance, reset; the header is never left to its meta extension."""
         if self._shared_md is None:
-            self._shared_md = speed_up_markdown(Markdown(**self.settings["MARKDOWN"]))
+            self._shared_md = csp_safe_tables(speed_up_markdown(Markdown(**self.settings["MARKDOWN"])))
             if "meta" in self._shared_md.preprocessors:
                 self._shared_md.preprocessors.deregister("meta")
         else:

@@ -22,7 +22,7 @@ generated text.
 import re
 
 from markdown import inlinepatterns
-from markdown.treeprocessors import InlineProcessor
+from markdown.treeprocessors import InlineProcessor, Treeprocessor
 from markdown.util import AtomicString
 from typogrify import filters
 
@@ -104,6 +104,27 @@ class _SmartyPass(_FastInline):
         if _SMARTY_TRIGGER.search(data) is None:
             return data
         return super()._InlineProcessor__handleInline(data, patternIndex)
+
+
+class _AlignClasses(Treeprocessor):
+    """A table column's alignment (`|---:|`) as a class, not a style attribute: the site's
+    Content-Security-Policy (style-src 'self') blocks inline styles, and `align` is obsolete."""
+
+    def run(self, root):
+        for cell in (e for e in root.iter() if e.tag in ("th", "td")):
+            m = _ALIGN.fullmatch(cell.get("style", ""))
+            if m:
+                del cell.attrib["style"]
+                cell.set("class", f"{cell.get('class', '')} align-{m.group(1)}".strip())
+
+
+_ALIGN = re.compile(r"text-align:\s*(left|right|center);?")
+
+
+def csp_safe_tables(md):
+    """Table cells aligned by class (align-left, align-right, align-center in main.css)."""
+    md.treeprocessors.register(_AlignClasses(md), "site-align-classes", 1)
+    return md
 
 
 def speed_up_markdown(md):

@@ -30,7 +30,7 @@ from pelican.generators import Generator
 
 from buildcheck import report
 from buildcheck.check import typogrifier
-from buildcheck.typography import speed_up_markdown
+from buildcheck.typography import csp_safe_tables, speed_up_markdown
 from core.networks import NetworkErrors, is_http_url, load_networks, network_files, shown_path
 from core.problem import Problem
 from core.suggest import did_you_mean
@@ -129,7 +129,7 @@ def markdown_renderer(settings):
     extensions += [e for e in config.get("extension_configs", {}) if e not in extensions]
     # The meta extension would eat a first line such as "Doel: ..." as metadata.
     config["extensions"] = [e for e in extensions if e not in ("markdown.extensions.meta", "meta")]
-    md = speed_up_markdown(Markdown(**config))
+    md = csp_safe_tables(speed_up_markdown(Markdown(**config)))
     typogrify = typogrifier(settings, omit=["caps"])
 
     def render(text):
