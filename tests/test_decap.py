@@ -568,3 +568,38 @@ console.log(JSON.stringify({en: keys(load("en"), ""), nl: keys(load("nl"), "")})
 
     ours = keys(json.loads((ROOT / "plugins" / "decap" / "phrases" / "nl.json").read_text(encoding="utf-8")))
     assert set(found["en"]) - set(found["nl"]) - set(ours) == set()
+
+
+def test_the_editors_guide_names_the_buttons_as_the_dutch_editor_shows_them():
+    """Every button or label the Dutch guide names in *italics* in its browser section is a text
+    of the Dutch interface: Decap's Dutch locale (with the collections' names filled in), the
+    phrases the site adds, the site's own field labels and components."""
+    script = """
+const fs = require("fs");
+const src = fs.readFileSync(process.argv[1], "utf8").replace(/export default \\w+;?/, "")
+  .replace(/^const (\\w+) =/m, "globalThis.__x ="); eval(src);
+const values = o => Object.values(o).flatMap(v => typeof v === "object" ? values(v) : [v]);
+console.log(JSON.stringify(values(globalThis.__x)));
+"""
+    locale = ROOT / "node_modules" / "decap-cms-locales" / "src" / "nl" / "index.js"
+    require(locale.is_file(), "node_modules/decap-cms-locales (npm ci)")
+    texts = json.loads(subprocess.run(["node", "-e", script, str(locale)], capture_output=True, text=True,
+                                      check=True).stdout)
+    from decap.config import TEXT
+
+    def values(data):
+        return [v for value in data.values() for v in (values(value) if isinstance(value, dict) else [value])]
+
+    texts += values(json.loads((ROOT / "plugins" / "decap" / "phrases" / "nl.json").read_text(encoding="utf-8")))
+    texts += [str(v) for v in TEXT["nl"].values()]
+    shown = set()
+    for text in texts:
+        for label in ("Bericht", "Pagina", "Netwerk", "Blog", "Pagina's", "Netwerken"):
+            shown.add(text.replace("%{collectionLabel}", label).replace("%{label}", label))
+    guide = (ROOT / "docs" / "redacteuren.md").read_text(encoding="utf-8")
+    section = guide.split("## In de browser", 1)[1].split("\n## ", 1)[0]
+    terms = re.findall(r"(?<![*\w])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![*\w])", section)
+    named = [part.strip() for term in terms if len(term) > 1 for part in term.split("→")]
+    assert named, "the guide names no buttons"
+    missing = [n for n in named if not any(n == s or n == s.rstrip(".…") for s in shown)]
+    assert not missing, f"named in the guide, not shown by the editor: {missing}"
