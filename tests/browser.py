@@ -24,3 +24,15 @@ def chromium(args=CHROMIUM_ARGS):
             yield browser
         finally:
             browser.close()
+
+
+def fill_join_form(page, email, name, organisation, message, answer):
+    """The site's join form on `page`, filled in as a visitor does: every text question answered
+    with `answer`, the consent box ticked."""
+    page.fill("#join-name", name)
+    page.fill("#join-email", email)
+    page.fill("#join-organisation", organisation)
+    page.fill("#join-message", message)
+    for field in page.query_selector_all("form.join-form [name^='q_']:not([type=checkbox])"):
+        field.fill(answer)
+    page.check("#join-consent")

@@ -16,7 +16,6 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import time
 
 import httpx
 import lxml.html
@@ -26,7 +25,7 @@ from babel.messages.pofile import read_po, write_po
 
 from sitebuild.build import build_site
 from sitebuild.errors import BuildFailed
-from tests.browser import chromium
+from tests.browser import chromium, fill_join_form
 from tests.conftest import read
 from tests.formservice.conftest import ServiceProcess, SmtpServer
 from tests.support import ROOT, copy_site, free_port, serve_static
@@ -214,24 +213,8 @@ def stored(db, email):
         return con.execute("SELECT network, lang FROM join_requests WHERE email = ?", (email,)).fetchall()
 
 
-def mails_for(smtp, email, count=2, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        mails = [m for m in smtp.messages if email in (m["To"] or "") or email in (m["Reply-To"] or "")]
-        if len(mails) >= count:
-            return mails
-        time.sleep(0.1)
-    raise AssertionError(f"{len(mails)} mail(s) for {email} after {timeout}s")
-
-
 def fill(page, email, name="Anna Schmidt"):
-    page.fill("#join-name", name)
-    page.fill("#join-email", email)
-    page.fill("#join-organisation", "Beispiel GmbH")
-    page.fill("#join-message", "Wir möchten gern mitmachen.")
-    for field in page.query_selector_all("form.join-form [name^='q_']:not([type=checkbox])"):
-        field.fill("Chemie")
-    page.check("#join-consent")
+    fill_join_form(page, email, name, "Beispiel GmbH", "Wir möchten gern mitmachen.", "Chemie")
 
 
 def body_text(mail):
@@ -259,7 +242,7 @@ def test_a_german_join_request_goes_through_in_german(browser, stack, javascript
         assert "Danke" in page.text_content("h1")
     context.close()
     assert stored(stack["db"], email) == [(NETWORK, "de")]
-    mails = mails_for(stack["smtp"], email)
+    mails = stack["smtp"].mails_for(email)
     confirmation = next(m for m in mails if email in str(m["To"]))
     assert confirmation["Subject"].startswith("Wir haben Ihre Anfrage für")
     assert body_text(confirmation).startswith("Guten Tag,")

@@ -4,12 +4,11 @@ JavaScript. The request lands in the database and both mails reach an SMTP serve
 
 import os
 import sqlite3
-import time
 
 import pytest
 
 from sitebuild.build import build_site
-from tests.browser import chromium
+from tests.browser import chromium, fill_join_form
 from tests.conftest import FIXTURE_POSTS
 from tests.formservice.conftest import ServiceProcess, SmtpServer
 from tests.support import copy_site, free_port, serve_static
@@ -63,25 +62,8 @@ def stored(db, email):
                            (email,)).fetchall()
 
 
-def wait_for_mails(smtp, email, count=2, timeout=20):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        mails = [m for m in smtp.messages if email in (m["To"] or "") or email in (m["Reply-To"] or "")]
-        if len(mails) >= count:
-            return mails
-        time.sleep(0.1)
-    raise AssertionError(f"{len(mails)} mail(s) for {email} after {timeout}s")
-
-
 def fill(page, email, name="Anne de Vries"):
-    page.fill("#join-name", name)
-    page.fill("#join-email", email)
-    page.fill("#join-organisation", "Voorbeeld BV")
-    page.fill("#join-message", "Wij willen graag meedoen.")
-    sector = page.query_selector("form.join-form [name^='q_']:not([type=checkbox])")
-    if sector:
-        sector.fill("Chemie")
-    page.check("#join-consent")
+    fill_join_form(page, email, name, "Voorbeeld BV", "Wij willen graag meedoen.", "Chemie")
 
 
 @pytest.mark.browser
@@ -109,7 +91,7 @@ def test_join_request_arrives(browser, stack, lang, javascript):
     network, stored_lang, name, organisation, answers = rows[0]
     assert (network, stored_lang, name, organisation) == ("biocooperatie-noord-nederland", lang, "Anne de Vries",
                                                           "Voorbeeld BV")
-    mails = wait_for_mails(stack["smtp"], email)
+    mails = stack["smtp"].mails_for(email)
     to = sorted(str(m["To"]) for m in mails)
     assert any(email in t for t in to), to  # the applicant's confirmation
     assert any(email not in t for t in to), to  # the coordinator's notification

@@ -211,6 +211,16 @@ class SmtpServer:
         with self.handler.lock:
             return [m for _, m in self.handler.messages]
 
+    def mails_for(self, email, count=2, timeout=20):
+        """The mails to or about `email` (To or Reply-To), once there are `count` of them."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            mails = [m for m in self.messages if email in (m["To"] or "") or email in (m["Reply-To"] or "")]
+            if len(mails) >= count:
+                return mails
+            time.sleep(0.1)
+        raise AssertionError(f"{len(mails)} mail(s) for {email} after {timeout}s")
+
 
 @pytest.fixture
 def smtp():
