@@ -39,13 +39,25 @@ import httpx
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse
 from starlette.routing import Route
 
+from formservice import i18n
 from formservice.config import origin_of
+from formservice.i18n import N_, gettext
 
 log = logging.getLogger(__name__)
 
 STATE_COOKIE = "decap_oauth_state"  # over plain http (development)
 SECURE_STATE_COOKIE = "__Host-decap_oauth_state"  # over TLS: Secure, Path=/, no Domain
 SCOPES = {"repo", "public_repo"}
+MSG_TITLE = N_("Signing in with GitHub")
+MSG_DONE = N_("Signed in; this window closes by itself.")
+MSG_FAILED = N_("Signing in with GitHub failed: %(why)s")
+MSG_OPEN_EDITOR = N_("Open the editor and sign in from there:")
+MSG_NOT_STARTED = N_("the sign-in was not started in this browser; try again")
+MSG_UNREADABLE = N_("GitHub's answer could not be read; try again")
+MSG_NO_CODE = N_("GitHub sent no code; try again")
+MSG_NO_ANSWER = N_("GitHub did not answer; try again")
+MSG_REFUSED = N_("GitHub refused the sign-in (%(why)s)")
+MSG_TOO_MANY = N_("Too many sign-ins from your connection; wait a minute and try again.")
 STATE = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
 CODE = re.compile(r"[A-Za-z0-9_.-]{1,200}")  # GitHub's codes are 20 hex digits; room to spare
 LOGINS_PER_MINUTE = 10  # per client, /auth and /callback together
@@ -63,12 +75,13 @@ HANDSHAKE = """(function () {
   window.opener.postMessage("authorizing:github", data.origin);
 })();"""
 HANDSHAKE_HASH = "sha256-" + base64.b64encode(hashlib.sha256(HANDSHAKE.encode()).digest()).decode()
+# In the editors' language: the site's default language (its texts in the site's catalogue).
 PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head><meta charset="utf-8"><title>GitHub login</title></head>
+<html lang="{lang}">
+<head><meta charset="utf-8"><title>{title}</title></head>
 <body>
 <p>{text}</p>
-<p id="note" hidden>Open the editor at <a href="{admin}">{admin}</a> and log in from there.</p>
+<p id="note" hidden>{note} <a href="{admin}">{admin}</a></p>
 <script type="application/json" id="decap-auth">{data}</script>
 <script>{script}</script>
 </body>
@@ -113,8 +126,8 @@ class GitHubLogin:
         allowed, wait = self.limiter.take(self.client_key(request))
         if allowed:
             return None
-        return PlainTextResponse("Too many login attempts from your connection; wait a minute and try again.\n",
-                                 status_code=429, headers={"Retry-After": str(wait), "Cache-Control": "no-store"})
+        return PlainTextResponse(gettext(i18n.site().default, MSG_TOO_MANY) + "\n", status_code=429,
+                                 headers={"Retry-After": str(wait), "Cache-Control": "no-store"})
 
     def cookie_name(self, request):
         return SECURE_STATE_COOKIE if self.is_https(request) else STATE_COOKIE
@@ -138,8 +151,8 @@ class GitHubLogin:
             response.set_cookie(STATE_COOKIE, state, max_age=600, path="/callback", httponly=True, samesite="lax")
         return response
 
-    async def exchange(self, code):
-        """The token for `code`, or (None, why)."""
+    async def exchange(self, code, lang):
+        """The token for `code`, or (None, why) (why in `lang`)."""
         try:
             async with httpx.AsyncClient(timeout=15) as client:
                 r = await client.post(f"{self.github}/login/oauth/access_token",
@@ -149,12 +162,12 @@ class GitHubLogin:
             body = r.json() if r.headers.get("content-type", "").startswith("application/json") else {}
         except (httpx.HTTPError, ValueError) as e:
             log.warning("GitHub login: the token endpoint did not answer (%s)", type(e).__name__)
-            return None, "GitHub did not answer; try again"
+            return None, gettext(lang, MSG_NO_ANSWER)
         token = body.get("access_token") if r.status_code == 200 and isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
             why = body.get("error", f"HTTP {r.status_code}") if isinstance(body, dict) else f"HTTP {r.status_code}"
             log.warning("GitHub login refused by the token endpoint: %s", str(why)[:80])
-            return None, f"GitHub refused the login ({str(why)[:80]})"
+            return None, gettext(lang, MSG_REFUSED, why=str(why)[:80])
         return token, None
 
     async def callback(self, request):
@@ -166,20 +179,23 @@ class GitHubLogin:
         state = request.query_params.get("state", "")
         expected = request.cookies.get(self.cookie_name(request), "")
         code = request.query_params.get("code", "")
+        lang = i18n.site().default
         if not (STATE.fullmatch(state) and STATE.fullmatch(expected)
                 and hmac.compare_digest(state.encode(), expected.encode())):
-            status, content, token = "error", "the login was not started from this browser; try again", None
+            status, content, token = "error", gettext(lang, MSG_NOT_STARTED), None
         elif code and not CODE.fullmatch(code):
-            status, content, token = "error", "GitHub's answer could not be read; try again", None
+            status, content, token = "error", gettext(lang, MSG_UNREADABLE), None
         elif not code:
-            why = request.query_params.get("error", "no code from GitHub")
-            status, content, token = "error", (why if CODE.fullmatch(why) else "no code from GitHub"), None
+            why = request.query_params.get("error", "")
+            status, content, token = "error", (why if CODE.fullmatch(why) else gettext(lang, MSG_NO_CODE)), None
         else:
-            token, why = await self.exchange(code)
+            token, why = await self.exchange(code, lang)
             status, content = ("success", {"token": token, "provider": "github"}) if token else ("error", why)
         data = json.dumps({"status": status, "content": content, "origin": self.site_origin})
-        page = PAGE.format(text="Logged in; this window closes by itself." if token else
-                           html.escape(f"GitHub login failed: {content}"),
+        page = PAGE.format(lang=html.escape(lang), title=html.escape(gettext(lang, MSG_TITLE)),
+                           note=html.escape(gettext(lang, MSG_OPEN_EDITOR)),
+                           text=html.escape(gettext(lang, MSG_DONE) if token else
+                                            gettext(lang, MSG_FAILED, why=content)),
                            admin=html.escape(self.admin_url), script=HANDSHAKE,
                            data=data.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
         response = HTMLResponse(page, status_code=200 if token else 400, headers={

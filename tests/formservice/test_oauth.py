@@ -111,7 +111,9 @@ def test_callback_refuses_a_login_this_browser_did_not_start(service, github):
     with httpx.Client(base_url=service.url) as client:
         state = parse_qs(urlsplit(client.get("/auth", follow_redirects=False).headers["location"]).query)["state"][0]
         r = client.get(f"/callback?code=stolen&state={state}")
-    assert r.status_code == 400 and "GitHub refused the login (bad_verification_code)" in r.text
+    # in the editors' language, the site's default (Dutch)
+    assert r.status_code == 400 and "GitHub weigerde het inloggen (bad_verification_code)" in r.text
+    assert lxml.html.fromstring(r.text).get("lang") == "nl"
     assert TOKEN not in r.text
 
 
