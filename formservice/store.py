@@ -304,14 +304,10 @@ def erase(engine, email, networks=None, coordinator_lang=None):
         by_network = {}
         for i, n in found:
             by_network.setdefault(n, []).append(i)
-        mails_deleted = 0
-        if ids:
-            mails_deleted = conn.execute(delete(outbox).where(or_(
-                outbox.c.request_id.in_(ids), outbox.c.to_key == key))).rowcount
-        else:
-            mails_deleted = conn.execute(delete(outbox).where(outbox.c.to_key == key)).rowcount
+        mails_deleted = conn.execute(delete(outbox).where(or_(
+            outbox.c.request_id.in_(ids), outbox.c.to_key == key))).rowcount
         emptied, lines = _erase_from_digests(conn, sorted(by_network), ids)
-        requests_deleted = conn.execute(delete(join_requests).where(join_requests.c.id.in_(ids))).rowcount if ids else 0
+        requests_deleted = conn.execute(delete(join_requests).where(join_requests.c.id.in_(ids))).rowcount
         notices = []
         for slug, erased_ids in sorted(by_network.items()):
             network = (networks or {}).get(slug)

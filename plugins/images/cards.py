@@ -10,7 +10,7 @@ the logo (an SVG) rendered by resvg. A JPEG of some 30-80 KB.
 import hashlib
 import io
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import resvg_py
@@ -36,8 +36,10 @@ class Style:
     site_name: str
     site_address: str  # shown small at the bottom, e.g. www.knnadvies.nl
 
+    @cached_property
     def fingerprint(self):
-        logo = self.logo.read_bytes() if self.logo.is_file() else b""
+        """What every card of this style depends on besides its text: read once (a build asks
+        for it for every page)."""
         parts = [VERSION, self.background, self.text, self.accent, self.muted, self.site_name, self.site_address]
         files = b"".join(hashlib.sha256(p.read_bytes() if p.is_file() else b"").digest()
                          for p in (self.logo, self.bold, self.regular))
@@ -46,7 +48,7 @@ class Style:
 
 def key(style, title, kicker, lang):
     """The card's content hash: its name in the cache and, shortened, in the output."""
-    return hashlib.sha256("\0".join([style.fingerprint(), title, kicker or "", lang]).encode()).hexdigest()
+    return hashlib.sha256("\0".join([style.fingerprint, title, kicker or "", lang]).encode()).hexdigest()
 
 
 @lru_cache(maxsize=32)

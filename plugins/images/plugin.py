@@ -302,11 +302,17 @@ def process_pictures(generator):
     _report(s, problems)
 
 
+def _site_origin(s):
+    """Where shared pictures are addressed from: SITEURL when absolute, else SITE_ORIGIN (a
+    shared link must work from anywhere, even in a local preview)."""
+    siteurl = s.get("SITEURL", "")
+    return siteurl if "://" in siteurl else (s.get("SITE_ORIGIN") or "").rstrip("/")
+
+
 def _og(pub, alt, s):
     if pub is None or pub.p.og is None:
         return None
-    siteurl = s.get("SITEURL", "")
-    origin = siteurl if "://" in siteurl else (s.get("SITE_ORIGIN") or "").rstrip("/")
+    origin = _site_origin(s)
     return {"url": f"{origin}/{pub.save_as(pub.p.og)}", "width": pub.p.og.width, "height": pub.p.og.height,
             "alt": alt}
 
@@ -386,10 +392,9 @@ def write_pictures(pelican):
 
 def _card_style(s):
     c = s["IMAGES_CARD_STYLE"]
-    origin = s.get("SITEURL", "") if "://" in s.get("SITEURL", "") else s.get("SITE_ORIGIN") or ""
     return cards.Style(c["background"], c["text"], c["accent"], c["muted"], Path(c["logo"]).resolve(),
                        Path(c["bold"]).resolve(), Path(c["regular"]).resolve(), s["SITENAME"],
-                       urlsplit(origin).netloc or s["SITENAME"])
+                       urlsplit(_site_origin(s)).netloc or s["SITENAME"])
 
 
 def share_card(s, title, kicker=None):
@@ -424,8 +429,7 @@ def share_card(s, title, kicker=None):
                 os.link(made, dest)
             except OSError:
                 shutil.copyfile(made, dest)
-    origin = s.get("SITEURL", "") if "://" in s.get("SITEURL", "") else (s.get("SITE_ORIGIN") or "").rstrip("/")
-    return {"url": f"{origin}/{rel}", "width": cards.SIZE[0], "height": cards.SIZE[1],
+    return {"url": f"{_site_origin(s)}/{rel}", "width": cards.SIZE[0], "height": cards.SIZE[1],
             "alt": f"{s['SITENAME']}: {kicker + ': ' if kicker else ''}{title}"}
 
 
