@@ -270,3 +270,21 @@ def test_the_first_build_of_a_day_builds_everything(built_copy, monkeypatch):
     monkeypatch.setattr(freshness, "_today", lambda: tomorrow)
     assert sorted(r.lang for r in build(built_copy)) == ["en", "nl"]
     assert build(built_copy) == []
+
+
+def test_only_the_run_that_copied_the_theme_files_renames_them(tmp_path):
+    """The language runs write into one directory at once; the primary run copies the theme's
+    files and gives them fingerprinted names. Another run renaming them too could take a file
+    the first is still copying, or fail on one it has renamed already (seen as a flaky build)."""
+    import types
+
+    from publishing.plugin import finalized
+
+    static = tmp_path / "theme" / "css"
+    static.mkdir(parents=True)
+    (static / "main.css").write_text("body{}", encoding="utf-8")
+    settings = {"THEME_STATIC_DIR": "theme", "PUBLISHING_ASSETS": {"css/main.css": "css/main.0123456789.css"}}
+    finalized(types.SimpleNamespace(settings=dict(settings, THEME_STATIC_PATHS=[]), output_path=str(tmp_path)))
+    assert sorted(p.name for p in static.iterdir()) == ["main.css"]  # another language's run: left alone
+    finalized(types.SimpleNamespace(settings=dict(settings, THEME_STATIC_PATHS=["static"]), output_path=str(tmp_path)))
+    assert sorted(p.name for p in static.iterdir()) == ["main.0123456789.css"]  # the run that copied it

@@ -107,8 +107,12 @@ def generator_init(generator):
 
 
 def finalized(pelican):
-    """Give the copied theme files their fingerprinted names (in the run that copied them)."""
+    """Give the copied theme files their fingerprinted names, in the run that copied them: the
+    other languages' runs write into the same directory at the same time, and must not rename a
+    file that run is still copying (or has renamed already)."""
     s = pelican.settings
+    if not s["THEME_STATIC_PATHS"]:
+        return
     static_out = Path(pelican.output_path) / s["THEME_STATIC_DIR"]
     for plain, printed in s["PUBLISHING_ASSETS"].items():
         src = static_out / plain
