@@ -162,8 +162,48 @@ _AMP = re.compile(r"(\s|&nbsp;)(&|&amp;|&\#38;)(\s|&nbsp;)")  # typogrify's amp_
 _INITIAL_QUOTE = re.compile(r"""["']|&ldquo;|&\#8220;|&lsquo;|&\#8216;""")  # what initial_quotes wraps
 
 
+_BLOCK_END = re.compile(r"</(?:p|h[1-6]|li|dt|dd)>")
+_INLINE_ENDS = tuple(f"</{t}>" for t in ("a", "em", "span", "strong", "i", "b"))
+_LT_IN_TAG = re.compile(r"<[^>]*<")
+
+
 def widont(text):
-    return _WIDONT.sub(r"\1&nbsp;\2", text)
+    """typogrify's widont: the same matches, looked for only where one can be.
+
+    A match ends at a block's end tag (or the text's end) and holds only the block's last
+    word, the space before it and what precedes that space (a character, or one inline tag):
+    so the search for each block starts just before its last word, not at its first character.
+    A text with a '<' inside a tag (no HTML Markdown writes) is left to the full search."""
+    if _LT_IN_TAG.search(text):
+        return _WIDONT.sub(r"\1&nbsp;\2", text)
+    out, done = [], 0
+    for end in _BLOCK_END.finditer(text):
+        start, close = done, end.start()
+        j = close
+        while True:  # back over the spaces and inline end tags after the last word
+            while j > start and text[j - 1].isspace():
+                j -= 1
+            tag = next((t for t in _INLINE_ENDS if text.endswith(t, start, j)), None)
+            if tag is None:
+                break
+            j -= len(tag)
+        w = j
+        while w > start and text[w - 1] not in "<>" and not text[w - 1].isspace():
+            w -= 1
+        p = w
+        while p > start and text[p - 1].isspace():
+            p -= 1
+        k = max(start, text.rfind(">", start, p - 1) + 1) if p > start and text[p - 1] == ">" else max(start, p - 1)
+        m = _WIDONT.search(text, k, end.end())
+        if m is not None:
+            out.append(text[done:m.start()])
+            out.append(m.expand(r"\1&nbsp;\2"))
+            done = m.end()
+        else:
+            out.append(text[done:end.end()])
+            done = end.end()
+    out.append(_WIDONT.sub(r"\1&nbsp;\2", text[done:]) if done else _WIDONT.sub(r"\1&nbsp;\2", text))
+    return "".join(out)
 
 
 def _apply(text, amp=True, smartypants=True, caps=True, initial_quotes=True, widont_=True):
