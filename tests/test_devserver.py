@@ -9,6 +9,7 @@ import gzip
 import io
 import json
 import queue
+import socket
 import threading
 import time
 import urllib.error
@@ -32,6 +33,7 @@ class Events:
     def __init__(self, lr):
         self.conn = http.client.HTTPConnection(lr.host, lr.port, timeout=TIMEOUT + 10)
         self.conn.request("GET", devserver.EVENTS_PATH)
+        self.sock = self.conn.sock  # the response keeps reading it after the connection lets go
         self.response = self.conn.getresponse()
         assert self.response.status == 200
         assert self.response.getheader("Content-Type").split(";")[0] == "text/event-stream"
@@ -60,6 +62,13 @@ class Events:
             pytest.fail(f"no event from the development server within {timeout} s")
 
     def close(self):
+        # Closing the response waits for the reading thread's read to return (the server's
+        # next event or ping, up to 15 s); shutting the socket down ends that read at once.
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.response.close()
         self.conn.close()
 
 
