@@ -23,9 +23,9 @@ from . import DEV_SETTINGS, ROOT
 from .errors import BuildFailed
 from .freshness import (LANGUAGE_STAMPS, STAMP, BuildState, code_fingerprint, keep_cache_if_valid,
                         language_fingerprints)
-from .search import index_for_search
+from .search import SEARCH_STAMP, index_for_search, language_pages, write_stamp
 
-SITEWIDE_LATER = ("pagefind", "sitemap.xml", "robots.txt", "_headers")  # what finish_build() renews
+SITEWIDE_LATER = ("pagefind", SEARCH_STAMP, "sitemap.xml", "robots.txt", "_headers")  # what finish_build() renews
 
 
 @dataclass
@@ -191,6 +191,7 @@ def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None,
         return []
     fresh = Path(tempfile.mkdtemp(prefix=".output-", dir=plan.output.parent))
     sitemap = {}  # lang -> its pages' sitemap entries
+    digests = {}  # lang -> the digest of the pages its search index was made from
     sitemap_lock = threading.Lock()
 
     def index_and_read(run):
@@ -202,7 +203,8 @@ def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None,
                 if len(sitemap) == len(plan.langs):
                     _write_sitewide(fresh, plan.settings, sitemap)
 
-        _, run.search_error = _index_and_read(fresh, plan.settings, run.lang, entries_read)
+        _, indexed, run.search_error = _index_and_read(fresh, plan.settings, run.lang, entries_read)
+        digests.update(indexed)
 
     results = _run_languages(plan, fresh, after_run=index_and_read)
     _print_logs(results, capture)
@@ -212,11 +214,13 @@ def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None,
             raise errors[0]
         for lang in plan.langs:  # languages moved over from the previous output: indexed again
             if lang not in sitemap:
-                sitemap[lang], error = _index_and_read(fresh, plan.settings, lang)
+                sitemap[lang], indexed, error = _index_and_read(fresh, plan.settings, lang)
                 if error:
                     raise error
+                digests.update(indexed)
         if len(plan.todo) < len(plan.langs):
             _write_sitewide(fresh, plan.settings, sitemap)
+        write_stamp(fresh, digests)
         BuildState(plan.fingerprint).write(fresh)
     except BaseException:
         shutil.rmtree(fresh, ignore_errors=True)
@@ -339,22 +343,10 @@ def show_changes_first(changes, settings_file=DEV_SETTINGS, output=ROOT / "outpu
     return results
 
 
-def language_pages(site, settings, lang):
-    """The HTML pages of one language's run in `site`: under its prefix, or, for the primary
-    language, everywhere but under the other languages' prefixes."""
-    site = Path(site)
-    prefixes = {code: cfg["prefix"] for code, cfg in settings["LANGUAGES"].items()}
-    if prefixes[lang]:
-        return list((site / prefixes[lang]).rglob("*.html"))
-    others = {Path(p).parts[0] for p in prefixes.values() if p}
-    return [page for entry in site.iterdir() if entry.name not in others
-            for page in ([entry] if entry.is_file() else entry.rglob("*.html")) if page.suffix == ".html"]
-
-
 def _index_and_read(site, settings, lang, then=None):
     """Pagefind for one language's pages (its own process) while this thread reads their
-    sitemap entries, and calls then(entries): (entries, None), or (entries, BuildFailed) when
-    Pagefind failed."""
+    sitemap entries, and calls then(entries): (entries, digests, None) (see index_for_search),
+    or (entries, {}, BuildFailed) when Pagefind failed."""
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         search = pool.submit(index_for_search, site, settings, [lang])
@@ -362,10 +354,9 @@ def _index_and_read(site, settings, lang, then=None):
         if then is not None:
             then(entries)
         try:
-            search.result()
+            return entries, search.result(), None
         except BuildFailed as e:
-            return entries, e
-    return entries, None
+            return entries, {}, e
 
 
 def sitewide_and_search(output, settings, langs=None, bundle=None):
@@ -375,29 +366,31 @@ def sitewide_and_search(output, settings, langs=None, bundle=None):
     with ThreadPoolExecutor(max_workers=1) as pool:
         search = pool.submit(index_for_search, output, settings, langs, bundle)
         write_sitewide_files(output, settings)
-        search.result()
+        return search.result()
 
 
 def finish_build(settings_file=DEV_SETTINGS, output=ROOT / "output"):
-    """The rest of a build_pages_first(): write the sitewide files (sitemap, robots, headers),
-    index the rebuilt languages for search and swap their indexes in, and mark the output up
+    """The rest of a build_pages_first() or show_changes_first(): write the sitewide files
+    (sitemap, robots, headers), index the rebuilt languages for search (those whose indexed
+    pages changed) and swap their indexes in; after build_pages_first(), the output is then up
     to date. Returns False when there was nothing to finish."""
     output = Path(output).resolve()
     state = BuildState.read(output)
-    if state is None or state.up_to_date:
+    if state is None or not state.pending:
         return False
     new, old = output / ".pagefind-new", output / ".pagefind-old"
     for leftover in (new, old, *output.parent.glob(".output-old-*")):
         shutil.rmtree(leftover, ignore_errors=True)
-    sitewide_and_search(output, read_site_settings(Path(settings_file).resolve()), langs=list(state.pending),
-                        bundle=new)
+    digests = sitewide_and_search(output, read_site_settings(Path(settings_file).resolve()),
+                                  langs=list(state.pending), bundle=new)
     (output / "pagefind").mkdir(exist_ok=True)
     old.mkdir()
-    for lang in state.pending:
+    for lang in [lang for lang in state.pending if digests.get(lang) is not None]:  # the others' pages did not change
         if (output / "pagefind" / lang).exists():
             (output / "pagefind" / lang).rename(old / lang)
         (new / lang).rename(output / "pagefind" / lang)
     for leftover in (new, old):
         shutil.rmtree(leftover, ignore_errors=True)
+    write_stamp(output, digests)
     BuildState(state.fingerprint).write(output)
     return True

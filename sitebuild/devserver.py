@@ -179,8 +179,9 @@ class Rebuilder:
         """Build once; True if it succeeded. Never raises for a broken site.
 
         After saved Markdown files only, the pages that show them come first (build.
-        show_changes_first, in forks of a warm Pelican process): the browser reloads then, and
-        the full build renews every page, the search index and the sitemap right after."""
+        show_changes_first, in forks of a warm Pelican process): the browser reloads then, the
+        search index and sitemap take them in (finish_build), and the full build renews every
+        page right after."""
         with self._lock:
             started = time.monotonic()
             what = ", ".join(sorted({os.path.relpath(p, self.root) for p in changes})[:5])
@@ -199,8 +200,10 @@ class Rebuilder:
                     if shown:
                         self._announce(None)
                         self._say(f"shown in {time.monotonic() - started:.1f} s ({what})")
+                        self._finish(started)  # the search index and sitemap find the new pages now
                     # The first build is a whole one; later ones show the pages first and
-                    # renew the search index and sitemap right after (finish_build).
+                    # renew the search index and sitemap right after (finish_build), which
+                    # indexes only a language whose indexed pages changed.
                     build = build_site if first else build_pages_first
                     runs = build(settings_file=self.settings_file, output=self.output, cwd=self.root)
                 except BuildFailed as e:

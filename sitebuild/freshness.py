@@ -27,15 +27,16 @@ class BuildState:
     """What an output directory was built from, kept in its STAMP file.
 
     `fingerprint`: the hash of every language's inputs (None when only the pages of a few
-    saved posts were shown first); `pending`: the languages whose search index, with the
-    sitemap and the other sitewide files, finish_build() must still renew."""
+    saved posts were shown first: the full build is still to come); `pending`: the languages
+    whose search index, with the sitemap and the other sitewide files, finish_build() must
+    still renew."""
 
     fingerprint: str | None
     pending: tuple = ()
 
     @property
     def up_to_date(self):
-        return not self.pending
+        return not self.pending and self.fingerprint is not None
 
     @classmethod
     def read(cls, output):

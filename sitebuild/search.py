@@ -1,38 +1,113 @@
-"""The search index: Pagefind, one process and one index per language."""
+"""The search index: Pagefind, one process and one index per language.
 
+Pagefind indexes only the pages that carry `data-pagefind-body` (posts, pages, networks) once
+any page does, but it reads and parses every page it is given first: a third of a language's
+pages are listings (tags, categories, authors, numbered blog pages) it would read for nothing.
+So each language's Pagefind is given a tree of hard links to exactly the pages that carry the
+marker (all of them when none does): the same index (a test compares both), for two thirds of
+the reading.
+
+Pagefind cannot add pages to an index it made before: a language's index is made anew from
+all its pages. So it is not made again when the pages it indexes are, byte for byte, those it
+was made from (their digest is kept in SEARCH_STAMP beside the index): after a saved post the
+development server indexes the post's new page once, and the full build that follows finds
+nothing left to index.
+"""
+
+import hashlib
+import json
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .errors import BuildFailed
 
+MARKER = b"data-pagefind-body"
+SEARCH_STAMP = ".search-stamp"  # {lang: digest of the pages its index was made from}, in the output
 
-def search_glob(site, settings, lang):
-    """Pagefind's --glob for the pages of one language: under its prefix, or, for the
-    primary language, everything but the other languages' prefixes."""
+
+def language_pages(site, settings, lang):
+    """The HTML pages of one language's run in `site`: under its prefix, or, for the primary
+    language, everywhere but under the other languages' prefixes."""
+    site = Path(site)
     prefixes = {code: cfg["prefix"] for code, cfg in settings["LANGUAGES"].items()}
     if prefixes[lang]:
-        return f"{prefixes[lang]}/**/*.html"
-    others = {Path(p).parts[0] for p in prefixes.values() if p} | {"pagefind"}
-    dirs = sorted(e.name for e in Path(site).iterdir()
-                  if e.is_dir() and e.name not in others and not e.name.startswith("."))
-    return "{" + ",".join(["*.html", *(f"{d}/**/*.html" for d in dirs)]) + "}"
+        return list((site / prefixes[lang]).rglob("*.html"))
+    others = {Path(p).parts[0] for p in prefixes.values() if p}
+    return [page for entry in site.iterdir() if entry.name not in others and not entry.name.startswith(".")
+            for page in ([entry] if entry.is_file() else entry.rglob("*.html")) if page.suffix == ".html"]
+
+
+def indexed_pages(site, settings, lang):
+    """(pages, digest): the pages of `lang` Pagefind indexes (those with the marker, or every
+    page if none has it) and a digest of their addresses and contents."""
+    site = Path(site)
+    pages = sorted(language_pages(site, settings, lang))
+    marked, everything = hashlib.sha256(), hashlib.sha256()
+    chosen = []
+    for page in pages:
+        data = page.read_bytes()
+        entry = page.relative_to(site).as_posix().encode() + b"\0" + hashlib.sha256(data).digest()
+        everything.update(entry)
+        if MARKER in data:
+            marked.update(entry)
+            chosen.append(page)
+    return (chosen, marked.hexdigest()) if chosen else (pages, everything.hexdigest())
+
+
+def read_stamp(site):
+    try:
+        return json.loads((Path(site) / SEARCH_STAMP).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def _link_tree(site, pages, dest):
+    """`dest` mirrors `site` with only `pages` in it (hard links; copies across file systems)."""
+    for page in pages:
+        target = dest / page.relative_to(site)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(page, target)
+        except OSError:
+            shutil.copy2(page, target)
 
 
 def index_for_search(site, settings, langs=None, bundle=None):
     """Pagefind, one process and one index per language, side by side (both cores), into
-    site/pagefind/<lang>/ or `bundle`/<lang>/; `langs`: only these languages."""
-    root = Path(bundle) if bundle else Path(site) / "pagefind"
+    site/pagefind/<lang>/ or `bundle`/<lang>/; `langs`: only these languages. A language whose
+    indexed pages are those its index in site/pagefind/ was made from (SEARCH_STAMP) is not
+    indexed again, nor written to `bundle`. Returns {lang: digest of its indexed pages, or None
+    when its index was left as it was}: write_stamp() records them once the index is in place."""
+    site = Path(site)
+    root = Path(bundle) if bundle else site / "pagefind"
+    stamp = read_stamp(site)
 
     def one(lang):
-        return subprocess.run([sys.executable, "-m", "pagefind", "--site", str(site), "--silent",
-                               "--glob", search_glob(site, settings, lang), "--output-path", str(root / lang)],
-                              capture_output=True, text=True)
+        pages, digest = indexed_pages(site, settings, lang)
+        if stamp.get(lang) == digest and (site / "pagefind" / lang / "pagefind-entry.json").is_file():
+            return lang, None, None
+        with tempfile.TemporaryDirectory(prefix=f".search-{lang}-", dir=site.parent) as tree:
+            _link_tree(site, pages, Path(tree))
+            return lang, digest, subprocess.run([sys.executable, "-m", "pagefind", "--site", tree, "--silent",
+                                                 "--output-path", str(root / lang)], capture_output=True, text=True)
 
     langs = list(settings["LANGUAGES"]) if langs is None else langs
     with ThreadPoolExecutor(max_workers=max(1, len(langs))) as pool:
         runs = list(pool.map(one, langs))
-    failed = [f"{lang}: {p.stdout}{p.stderr}" for lang, p in zip(langs, runs) if p.returncode != 0]
+    failed = [f"{lang}: {p.stdout}{p.stderr}" for lang, _, p in runs if p is not None and p.returncode != 0]
     if failed:
         raise BuildFailed("pagefind: indexing failed:\n" + "\n".join(failed))
+    return {lang: digest for lang, digest, _ in runs}
+
+
+def write_stamp(site, digests):
+    """Record, in `site`, the digests of the pages each language's index was made from
+    (index_for_search()'s answer; a language with None keeps its digest)."""
+    stamp = read_stamp(site)
+    stamp.update({lang: digest for lang, digest in digests.items() if digest is not None})
+    (Path(site) / SEARCH_STAMP).write_text(json.dumps(stamp, sort_keys=True), encoding="utf-8")

@@ -1,8 +1,10 @@
 """The editing loop's first step (sitebuild.build.show_changes_first, plugins/publishing/
 selective.py): after a saved post, only the pages that show it are written, into output/, in
 forks of a warm Pelican process; a mistake fails it like a build; the full build after it
-makes the same site as a build from scratch."""
+makes the same site as a build from scratch; the search index takes the saved post in
+between, and is not made again by the full build when its pages did not change."""
 
+import gzip
 import hashlib
 
 import pytest
@@ -28,6 +30,11 @@ def site(tmp_path_factory):
     prepare_site(root, POSTS)
     build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root)
     return root
+
+
+def indexed_text(index):
+    """The text of every page in a Pagefind index (its fragments are gzipped JSON)."""
+    return b"".join(gzip.decompress(f.read_bytes()) for f in index.glob("fragment/*.pf_fragment"))
 
 
 def show_first(site, changes, warm=None):
@@ -58,11 +65,20 @@ def test_a_saved_post_is_shown_first_and_only_the_pages_that_show_it_are_written
     assert not BuildState.read(out).up_to_date, "not up to date before the full build"
     assert not list(site.glob(".output-*")), "the first step left its directory behind"
 
-    # The full build after it: every page anew, the search index and sitemap; the same site as
-    # a build from scratch.
+    # Then, as the development server does, the search index and sitemap take the new page in:
+    # only the changed language is indexed again.
+    assert finish_build(settings_file=site / "pelicanconf.py", output=out)
+    assert b"markering-eerst" in indexed_text(out / "pagefind" / "nl")
+    indexed = files(out / "pagefind")
+    assert {p.split("/")[0] for p in indexed if indexed[p][0] != before.get("pagefind/" + p, (None,))[0]} == {"nl"}
+    assert not BuildState.read(out).up_to_date, "not up to date before the full build"
+
+    # The full build after it: every page anew, the sitemap; the same site as a build from
+    # scratch. Its pages are those the index was just made from: Pagefind does not run again.
     build_pages_first(settings_file=site / "pelicanconf.py", output=out, cwd=site)
     assert not BuildState.read(out).up_to_date  # until finish_build()
     assert finish_build(settings_file=site / "pelicanconf.py", output=out)
+    assert files(out / "pagefind") == indexed
     scratch = site.parent / "scratch"
     build_site(settings_file=site / "pelicanconf.py", output=scratch, cwd=site, force=True)
     ours, theirs = files(out), files(scratch)

@@ -134,6 +134,35 @@ def test_each_language_has_its_own_search_index_of_its_own_pages(site):
     assert search.xpath("//script[@data-pagefind]/@data-pagefind") == ["/pagefind/en/pagefind.js"]
 
 
+def test_the_index_of_the_marked_pages_is_the_index_of_every_page(site, tmp_path):
+    """Pagefind is given only the pages with data-pagefind-body (sitebuild.search): its index is
+    byte for byte the one it makes when it reads every page of the language itself."""
+    import subprocess
+    import sys
+
+    from sitebuild.build import read_site_settings
+    from sitebuild.search import indexed_pages, language_pages
+    from tests.support import ROOT
+
+    settings = read_site_settings(ROOT / "pelicanconf.py")
+    for code, cfg in settings["LANGUAGES"].items():
+        pages = language_pages(site, settings, code)
+        assert 3 < len(indexed_pages(site, settings, code)[0]) < len(pages)
+        if cfg["prefix"]:
+            glob = f"{cfg['prefix']}/**/*.html"
+        else:
+            others = {c["prefix"] for c in settings["LANGUAGES"].values() if c["prefix"]}
+            glob = "{" + ",".join(["*.html"] + [f"{d.name}/**/*.html" for d in site.iterdir()
+                                                if d.is_dir() and d.name not in others | {"pagefind"}]) + "}"
+        everything = tmp_path / code
+        subprocess.run([sys.executable, "-m", "pagefind", "--site", str(site), "--silent", "--glob", glob,
+                        "--output-path", str(everything)], check=True)
+        ours = site / "pagefind" / code
+        files = sorted(p.relative_to(ours) for p in ours.rglob("*") if p.is_file())
+        assert files == sorted(p.relative_to(everything) for p in everything.rglob("*") if p.is_file())
+        assert all((ours / f).read_bytes() == (everything / f).read_bytes() for f in files)
+
+
 @pytest.mark.browser
 @pytest.mark.parametrize("width", [390, 1280])
 def test_search_shows_results_while_typing_without_a_mouse(browser, static_host, width):
