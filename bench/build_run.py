@@ -4,7 +4,7 @@ The benchmark starts this once per build, so that the figures of one build canno
 into the next (ru_maxrss is a high-water mark that never goes down). It prints one JSON
 object on its last line of stdout:
 
-    {"ok": true, "seconds": 12.3, "pages": 2345, "rss_kib": 123456,
+    {"ok": true, "seconds": 12.3, "cpu_seconds": 20.1, "pages": 2345, "rss_kib": 123456,
      "rss_processes": [..], "rss_method": "...", "search": "...", "error": null}
 
 spec["kind"] is
@@ -101,6 +101,22 @@ class _MeasuredSubprocess:
             return subprocess.CompletedProcess(cmd, p.returncode, o, e)
 
 
+def _cpu():
+    """CPU seconds (user + system) of this process and of its children waited for so far."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _index_has(output, word):
+    """Whether the Pagefind index under output/pagefind/ has a page whose text holds `word`
+    (each page's text is in a gzipped fragment of its own)."""
+    import gzip  # noqa: PLC0415
+
+    needle = word.encode()
+    return any(needle in gzip.decompress(fragment.read_bytes())
+               for fragment in (Path(output) / "pagefind").glob("*/fragment/*.pf_fragment"))
+
+
 def build_site(spec):
     from sitebuild import build as engine
     from sitebuild import search as search_module
@@ -132,6 +148,7 @@ def build_site(spec):
         warm = engine.start_warm_pelican(spec["settings"])
         warm.wait_ready()
     start = time.perf_counter()
+    cpu_start = _cpu()
     try:
         if warm is not None:  # as the development server rebuilds: the saved post's pages first
             shown = engine.show_changes_first(spec["changes"], settings_file=spec["settings"], output=output,
@@ -141,6 +158,10 @@ def build_site(spec):
                 if spec.get("page"):  # the changed page, served from then on, shows the change
                     page = Path(spec["page"])
                     result["page_shown_first"] = page.is_file() and spec["marker"] in page.read_text(encoding="utf-8")
+                engine.finish_build(settings_file=spec["settings"], output=output)  # as the server: index them
+                result["index_seconds"] = time.perf_counter() - start
+                if spec.get("marker"):  # the search index has the changed page's new words
+                    result["index_has_change"] = _index_has(output, spec["marker"])
         build = engine.build_pages_first if later else engine.build_site
         build(settings_file=spec["settings"], output=output, cwd=spec["cwd"], capture=True,
               force=spec.get("force", False))
@@ -175,6 +196,7 @@ def build_site(spec):
         except Exception as e:  # noqa: BLE001 - a benchmark reports, it does not crash
             result["search"] = f"{search_name}(output) failed: {type(e).__name__}: {e}"
     seconds = time.perf_counter() - start
+    result["cpu_seconds"] = _cpu() - cpu_start
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     # Any child (Pelican runs, Pagefind) is in RUSAGE_CHILDREN's max; the language runs overlap.
     largest_child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -199,13 +221,13 @@ def build_site(spec):
 def build_plain(spec):
     cmd = [sys.executable, "-m", "pelican", spec["content"], "-o", spec["output"], "-s", spec["settings"]]
     env = dict(os.environ, COLUMNS="200", TERM="dumb")
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), _cpu()
     p = subprocess.run(cmd, cwd=spec["cwd"], env=env, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, _cpu() - cpu_start
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     if p.returncode != 0:
         return {"ok": False, "error": (p.stderr + p.stdout)[-4000:], "seconds": seconds}
-    return {"ok": True, "error": None, "seconds": seconds, "pages": count_pages(spec["output"]),
+    return {"ok": True, "error": None, "seconds": seconds, "cpu_seconds": cpu, "pages": count_pages(spec["output"]),
             "rss_kib": rss, "rss_processes": [rss], "rss_method": "the Pelican process's peak", "search": None}
 
 

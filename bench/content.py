@@ -15,6 +15,9 @@ Two styles (``style=``):
   table; every fourth shows a picture (one of PICTURES, written by the site's preparation).
   The typography and table passes of the build then have work to do, as on real posts.
 * "plain": the older synthetic set, without any of that (a second figure, for comparison).
+
+And a third set, not generated: copies of the site's own posts (write_site_copies), each
+translation pair `count` times under its own slug, translation key, title and date.
 """
 
 import random
@@ -252,6 +255,51 @@ def write_posts(blog_dir, count, networks=None, keep=(), style="real"):
             p = blog_dir / post_name(i, lang)
             p.write_text(post_text(i, lang, count, networks, style), encoding="utf-8")
             paths.append(p)
+    return paths
+
+
+_HEADER_LINE = re.compile(r"^(title|slug|translation_key|date):[ \t]*(.*)$")
+
+
+def site_copy(text, k):
+    """A post's text as its k-th copy: ' (k)' after its title; '-k' after its slug and
+    translation key; its date k days later (the date's own format kept)."""
+    lines = text.split("\n")
+    end = next((i for i, line in enumerate(lines[1:], 1) if line.strip() == "---"), None) \
+        if lines and lines[0].strip() == "---" else None
+    if end is None:  # a header without --- ends at the first empty line
+        end = next((i for i, line in enumerate(lines) if not line.strip()), len(lines))
+    for i in range(end):
+        m = _HEADER_LINE.match(lines[i])
+        if not m:
+            continue
+        key, value = m.groups()
+        if key == "title":
+            value = f"{value} ({k})"
+        elif key in ("slug", "translation_key"):
+            value = f"{value}-{k}"
+        else:
+            day = re.match(r"(\d{4}-\d{2}-\d{2})(.*)$", value)
+            if day:
+                value = (datetime.strptime(day.group(1), "%Y-%m-%d") - timedelta(days=k)).strftime("%Y-%m-%d") \
+                    + day.group(2)
+        lines[i] = f"{key}: {value}"
+    return "\n".join(lines)
+
+
+def write_site_copies(blog_dir, count):
+    """Beside the site's own posts in blog_dir, copies of them up to `count` translation pairs in
+    all (each pair copied alike). Returns the written paths."""
+    blog_dir = Path(blog_dir)
+    own = sorted(p for p in blog_dir.glob("*.md"))
+    pairs = max(1, len({m for p in own for m in re.findall(r"^translation_key:\s*(\S+)",
+                                                                p.read_text(encoding="utf-8"), re.M)}))
+    paths = []
+    for k in range(1, count // pairs):
+        for p in own:
+            dest = blog_dir / f"{p.name.split('.')[0]}-{k}.{'.'.join(p.name.split('.')[1:])}"
+            dest.write_text(site_copy(p.read_text(encoding="utf-8"), k), encoding="utf-8")
+            paths.append(dest)
     return paths
 
 

@@ -112,7 +112,7 @@ def main(sizes=None, quick=False, report_path=None, work=None, only=None):
                 section(work, quick, report)
             except Exception as e:  # noqa: BLE001
                 report.problem(f"{name}: {type(e).__name__}: {e}")
-        per_size = build.scale_and_editing(work, chosen, repeats, edit_repeats, budget, report)
+        per_size = build.scale_and_editing(work, chosen, repeats, edit_repeats, budget, report, own=not quick)
         report.targets[:0] = build.build_targets(per_size)
     finally:
         if own_work:

@@ -4,7 +4,7 @@ synthetic post pairs (content.py writes them) beside generated networks."""
 import shutil
 from pathlib import Path
 
-from bench.content import NETWORK_COUNT, PICTURES, linked_posts, write_networks, write_posts
+from bench.content import NETWORK_COUNT, PICTURES, linked_posts, write_networks, write_posts, write_site_copies
 from bench.photos import phone_photo
 from sitebuild import ROOT
 
@@ -43,11 +43,16 @@ def networks_available(site):
 
 
 def prepare_site(dest, count, style="real"):
-    """A copy of the real site whose blog holds `count` synthetic post pairs, in `style` (bench.content)."""
+    """A copy of the real site whose blog holds `count` synthetic post pairs, in `style`
+    (bench.content); with style "site", `count` pairs copied from the site's own posts."""
     if dest.exists():
         shutil.rmtree(dest)
     copy_site(dest)
     content = dest / "content"
+    if style == "site":
+        own = sorted(p.name for p in (content / "blog").glob("*.md"))
+        write_site_copies(content / "blog", count)
+        return {"networks": None, "networks_note": "the site's own networks", "style": style, "kept_posts": own}
     ok, why = networks_available(dest)
     slugs = None
     info = {"networks": None, "networks_note": why}

@@ -105,6 +105,28 @@ def test_generator_networks_and_network_links(tmp_path):
     assert f"({{network}}{slugs[3]})" in body
 
 
+def test_the_sites_own_posts_copied_build_as_a_site_of_that_many_posts(tmp_path):
+    """bench.content.write_site_copies: every copy its own post (slug, translation key, title,
+    date), the two languages still linked; the copied site builds and has a page for each."""
+    from sitebuild.build import build_site
+
+    site = tmp_path / "site"
+    info = bench.sites.prepare_site(site, 4, style="site")
+    blog = site / "content" / "blog"
+    posts = sorted(blog.glob("*.md"))
+    assert len(posts) == 4 * len(info["kept_posts"]) == 8
+    heads = [dict(re.findall(r"^(title|slug|lang|translation_key|date): (.*)$", p.read_text(encoding="utf-8"), re.M))
+             for p in posts]
+    assert len({(h["slug"], h["lang"]) for h in heads}) == len({h["title"] for h in heads}) == 8
+    assert len({h["translation_key"] for h in heads}) == 4
+    assert len({h["date"] for h in heads}) == 4
+    build_site(settings_file=site / "pelicanconf.py", output=site / "output", cwd=site)
+    for h in heads:
+        prefix = "" if h["lang"] == "nl" else "en/"
+        page = site / "output" / f"{prefix}blog/{h['slug']}/index.html"
+        assert h["title"].split(" (")[0] in page.read_text(encoding="utf-8")
+
+
 # --- a tiny synthetic site ---------------------------------------------------------------
 
 @pytest.fixture(scope="module")
