@@ -178,6 +178,20 @@ def _blank_ended_header(shown, lines, end, header):
             f"read as text: delete the empty line {number}"))
 
 
+def _compose(yaml, text):
+    """The YAML node tree of `text`: by libyaml's parser when PyYAML has it (a fifth of the time:
+    every run reads every file's header), else by PyYAML's own. A text libyaml refuses is read
+    again by PyYAML's, whose messages (and marks) the advice to editors is written for; so is
+    one with a tab, which libyaml accepts where PyYAML does not."""
+    loader = getattr(yaml, "CSafeLoader", None)
+    if loader is not None and "\t" not in text:
+        try:
+            return yaml.compose(text, Loader=loader)
+        except yaml.YAMLError:
+            pass
+    return yaml.compose(text, Loader=yaml.SafeLoader)
+
+
 def _parse_yaml(shown, lines, header):
     import yaml
 
@@ -192,7 +206,7 @@ def _parse_yaml(shown, lines, header):
     header.body_line = close + 2
     text = "\n".join(lines[1:close])
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = _compose(yaml, text)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line, col = (mark.line + 2, mark.column + 1) if mark else (2, 1)

@@ -130,3 +130,46 @@ def test_an_embed_a_developer_allowed_passes_and_others_name_the_setting():
     assert check_body("x.md", body, 3, allowed)[0] == []
     onclick = body.replace("<video ", "<video onplay=\"x()\" ")
     assert [p.line for p in check_body("x.md", onclick, 3, allowed)[0]] == [5]  # script is never allowed
+
+
+YAML_HEADERS = [
+    'title: "Bijeenkomst #3"', "title: Bijeenkomst #3", "tags: [a, b]", "tags:\n  - a\n  - b", "date: 2019-05-03",
+    "summary: >\n  folded\n  text", "summary: |\n  kept\n  lines", "title: 'it''s'", "title: Café – “quoted”",
+    "title: a: b", "title: [unclosed", "title:\tx", "\ttitle: x", "title: x\n  y: z", "- a\n- b", "title: x\ntitle: y",
+    "? complex\n: key", "title: &a x\nslug: *a", "title: !!str 3", "title:", "title: ~", "title: 'unclosed",
+    "title: x\n\ttags: a", "title: \"a\tb\"", "title: x # comment", "title: x\n# comment\nslug: y", "title: @x",
+    "title: `x", "title: %x", "title: x\r\nslug: y", "title: \"\\u00e9\"", "title: x\n...", "title: x\n---\nslug: y",
+]
+
+
+@pytest.mark.parametrize("text", YAML_HEADERS + [
+    p.read_text(encoding="utf-8").split("---")[1].strip("\n")
+    for p in sorted(__import__("tests.support", fromlist=["ROOT"]).ROOT.joinpath("content").rglob("*.md"))
+    if p.read_text(encoding="utf-8").startswith("---")])
+def test_libyaml_reads_a_header_as_pyyaml_does(text):
+    """core.source reads front matter with libyaml's parser when it can: the same nodes (kind,
+    tag, value, style, where each starts and ends) as PyYAML's own; a text it refuses is PyYAML's
+    to explain."""
+    import yaml
+
+    from core.source import _compose
+
+    def tree(node):
+        if node is None:
+            return None
+        value = ([(tree(k), tree(v)) for k, v in node.value] if isinstance(node, yaml.MappingNode)
+                 else [tree(v) for v in node.value] if isinstance(node, yaml.SequenceNode) else node.value)
+        # a plain scalar's style is None in PyYAML, "" in libyaml: core.source reads both as "not style"
+        # where a scalar ends tells a one-line value (core.source); a collection's end is not read
+        end = (node.end_mark.line, node.end_mark.column) if isinstance(node, yaml.ScalarNode) else None
+        return (type(node).__name__, node.tag, getattr(node, "style", None) or None, node.start_mark.line,
+                node.start_mark.column, end, value)
+
+    try:
+        expected = tree(yaml.compose(text, Loader=yaml.SafeLoader))
+    except yaml.YAMLError as e:
+        with pytest.raises(yaml.YAMLError) as ours:
+            _compose(yaml, text)
+        assert str(ours.value) == str(e)
+        return
+    assert tree(_compose(yaml, text)) == expected
