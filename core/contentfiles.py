@@ -13,6 +13,8 @@ own files (SKIPPED_NAMES).
 """
 
 import fnmatch
+import os
+import re
 from pathlib import Path
 
 from core.problem import Problem
@@ -25,10 +27,12 @@ SKIPPED_NAMES = ("Thumbs.db", "desktop.ini", "Icon\r")
 MARKDOWN_LIKE = (".md.txt", ".markdown", ".mdown", ".mkd", ".mkdn", ".mdwn", ".txt")
 
 
+_SKIPPED = re.compile("|".join(fnmatch.translate(pattern) for pattern in SKIPPED_PATTERNS))  # fnmatchcase's
+
+
 def skipped(name):
     """Whether the site skips a file of this name on purpose (without a word)."""
-    return (name.startswith(".") or name in SKIPPED_NAMES
-            or any(fnmatch.fnmatchcase(name, pattern) for pattern in SKIPPED_PATTERNS))
+    return name.startswith(".") or name in SKIPPED_NAMES or _SKIPPED.match(name) is not None
 
 
 def markdown_name(name):
@@ -47,6 +51,25 @@ def _under(rel, folders):
     return any(rel.parts[: len(Path(f).parts)] == Path(f).parts for f in folders)
 
 
+def _files(content, markdown_folders):
+    """The files under `content` (in sorted order, as Path.rglob's sorted), but those the site
+    skips, in skipped folders, and the `.md` files of `markdown_folders` (read as they are):
+    every run of the build goes through this, and most files are posts."""
+    folders = {Path(f).parts for f in markdown_folders}
+    files = []
+    for dirpath, dirnames, filenames in os.walk(content):
+        dirnames[:] = [d for d in dirnames if not skipped(d)]
+        parts = Path(dirpath).relative_to(content).parts
+        markdown = any(parts[: len(f)] == f for f in folders)
+        for name in filenames:
+            if skipped(name) or (markdown and name.endswith(".md")):
+                continue
+            path = Path(dirpath, name)
+            if path.is_file():
+                files.append(path)
+    return sorted(files)
+
+
 def unaccounted(content, article_paths, page_paths, static_paths, networks_path, shown_root=None):
     """One Problem per file under `content` that the site would leave out although it looks meant
     for it (see the module's docstring). `shown_root`: paths are shown relative to it (default:
@@ -56,10 +79,8 @@ def unaccounted(content, article_paths, page_paths, static_paths, networks_path,
     where = f"{Path(article_paths[0]).as_posix()}/" if article_paths else "blog/"
     pages = f"{Path(page_paths[0]).as_posix()}/" if page_paths else "pages/"
     problems = []
-    for path in sorted(content.rglob("*")):
+    for path in _files(content, article_paths + page_paths):
         rel = path.relative_to(content)
-        if not path.is_file() or any(skipped(part) for part in rel.parts):
-            continue
         shown = path.relative_to(shown_root).as_posix() if path.is_relative_to(shown_root) else str(path)
         name = path.name
         if _under(rel, static_paths):

@@ -197,7 +197,7 @@ def widont(text):
         m = _WIDONT.search(text, k, end.end())
         if m is not None:
             out.append(text[done:m.start()])
-            out.append(m.expand(r"\1&nbsp;\2"))
+            out.append(f"{m.group(1)}&nbsp;{m.group(2)}")
             done = m.end()
         else:
             out.append(text[done:end.end()])
