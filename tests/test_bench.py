@@ -263,9 +263,37 @@ def test_gzip_sizes_and_kinds():
 
 # --- Lighthouse --------------------------------------------------------------------------
 
+LIGHTHOUSE_PAGES = ["home", "post", "network", "thank-you"]
+
+
+@pytest.fixture(scope="module")
+def lighthouse_reports(tiny_site, tmp_path_factory):
+    """Lighthouse on each of LIGHTHOUSE_PAGES, side by side (a run is mostly waiting for the page
+    to settle): {page: (its path, the report or the exception)}."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    require_executable(CHROMIUM, "Debian's chromium (apt-get install chromium)")
+    require_executable("node", "node (apt-get install nodejs)")
+    require(bench.report.LIGHTHOUSE.exists(), f"{bench.report.LIGHTHOUSE} (make test runs npm ci)")
+    site, _, url = tiny_site
+    pages = dict(bench.pages.pages_to_weigh(site))
+    work = tmp_path_factory.mktemp("lighthouse")
+
+    def one(which):
+        if which not in pages:
+            return which, (None, AssertionError(f"the benchmark site has no {which} page: {sorted(pages)}"))
+        try:
+            return which, (pages[which], bench.pages.run_lighthouse(url + pages[which], work / f"{which}.json"))
+        except Exception as e:  # noqa: BLE001 (the page's own test reports it)
+            return which, (pages[which], e)
+
+    with ThreadPoolExecutor(max_workers=len(LIGHTHOUSE_PAGES)) as pool:
+        return dict(pool.map(one, LIGHTHOUSE_PAGES))
+
+
 @pytest.mark.browser
-@pytest.mark.parametrize("which", ["home", "post", "network", "thank-you"])
-def test_lighthouse_scores_100_in_accessibility_best_practices_and_seo(tiny_site, tmp_path, which):
+@pytest.mark.parametrize("which", LIGHTHOUSE_PAGES)
+def test_lighthouse_scores_100_in_accessibility_best_practices_and_seo(lighthouse_reports, which):
     """Mobile Lighthouse: 100 in accessibility, best practices and SEO, no request to another host.
 
     The performance score is a timing (Lighthouse measures real main-thread time on a shared,
@@ -273,13 +301,10 @@ def test_lighthouse_scores_100_in_accessibility_best_practices_and_seo(tiny_site
     here; of its audits, the one that does not depend on time or on the test server is checked:
     every image has its size.
     """
-    require_executable(CHROMIUM, "Debian's chromium (apt-get install chromium)")
-    require_executable("node", "node (apt-get install nodejs)")
-    require(bench.report.LIGHTHOUSE.exists(), f"{bench.report.LIGHTHOUSE} (make test runs npm ci)")
-    site, _, url = tiny_site
-    pages = dict(bench.pages.pages_to_weigh(site))
-    assert which in pages, f"the benchmark site has no {which} page: {sorted(pages)}"
-    lhr = bench.pages.run_lighthouse(url + pages[which], tmp_path / "lhr.json")
+    path, lhr = lighthouse_reports[which]
+    if isinstance(lhr, Exception):
+        raise lhr
+    pages = {which: path}
     assert lhr.get("runtimeError") is None, lhr.get("runtimeError")
     scores, failing, foreign = bench.pages.lighthouse_summary(lhr)
     assert not foreign, f"Lighthouse saw requests to other hosts: {foreign}"
