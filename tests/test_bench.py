@@ -562,11 +562,11 @@ def test_pictures_benchmark_counts_the_pictures_each_build_makes(tmp_path):
     import bench.images
 
     report = bench.report.Report()
-    bench.images.pictures(tmp_path, True, report)  # quick: 5 photos
+    bench.images.pictures(tmp_path, True, report)  # quick: 3 photos
     assert not report.problems, report.problems
     table = report.sections[0]
     made = [line.split("|")[3].strip() for line in table.splitlines() if line.startswith("| ") and "build" not in line]
-    assert made == ["5", "0", "1"], table  # cold, warm (an unrelated edit), one photo added
+    assert made == ["3", "0", "1"], table  # cold, warm (an unrelated edit), one photo added
     assert all(t.met for t in report.targets if t.name.startswith("pictures")), report.targets
 
 
@@ -587,3 +587,23 @@ def test_profile_section_times_every_part_of_one_language_run(tmp_path):
         row = next(line for line in shares.splitlines() if line.startswith(f"| {part} | "))
         assert float(row.split("|")[2]) > 0, row
     assert "| function | own s |" in hot and hot.count("\n| ") >= 10
+
+
+# --- the editing loop through the development server ----------------------------------------
+
+def test_the_editing_loop_is_timed_through_the_development_server(tmp_path):
+    """bench/serve.py saves a post under a running DevServer: the open page is told to reload
+    after the save, the search index is renewed after that and the full build last; the page
+    and the index have the new word."""
+    import bench.serve
+    from sitebuild.build import build_site
+
+    site = copy_site(tmp_path / "site")
+    build_site(settings_file=site / "pelicanconf.py", output=site / "output", cwd=site)
+    post = site / "content/blog/kracht-van-samenwerken.nl.md"
+    page = site / "output/blog/de-kracht-van-samenwerken/index.html"
+    result = bench.serve.measure({"site": str(site), "posts": [[str(post), str(page)]] * 2})
+    assert result["ok"] and result["shown"] == result["indexed"] == [True, True], result
+    for page_s, index_s, full_s in zip(result["page"], result["index"], result["full"]):
+        assert 0 < page_s < index_s < full_s
+    assert post.read_text(encoding="utf-8").count("Een nieuwe alinea: bewerking") == 2

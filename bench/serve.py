@@ -1,0 +1,161 @@
+"""The editing loop through the development server itself: `python -m bench.serve '<json spec>'`.
+
+The development server (sitebuild.devserver.DevServer, what `make serve` runs; here without the
+form service and the editor's backend, which a save does not touch) serves an already built site
+on a free loopback port, and a client listens to its event stream as an open page does. For each
+post in spec["posts"] ([[the post's file, its page in output/], ...]) a paragraph with a new word
+is added to the post, and three moments are taken from that write: the `reload` event (the
+browser loads the page then; the page must have the word), the server's line that the search
+index and sitemap are renewed, and its line that the full build after it is done. The search
+index must have the word at the end (each page's text is a gzipped fragment of its own).
+
+Prints one JSON object on its last line: {"ok": true, "page": [s, ...], "index": [...],
+"full": [...], "shown": [bool, ...], "indexed": [bool, ...], "error": null}.
+"""
+
+import gzip
+import http.client
+import io
+import json
+import queue
+import socket
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+TIMEOUT = 120  # seconds for any one step
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Lines(io.TextIOBase):
+    """The server's terminal: every line it prints, with the moment it was printed."""
+
+    def __init__(self):
+        self.lines = queue.Queue()
+
+    def write(self, text):
+        now = time.perf_counter()
+        for line in text.splitlines():
+            self.lines.put((now, line))
+        return len(text)
+
+    def wait_for(self, start, timeout=TIMEOUT):
+        """The moment of the first line that starts with `start` (after the lines read so far)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                moment, line = self.lines.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                raise TimeoutError(f"the server did not print {start!r} within {timeout} s") from None
+            if line.strip().startswith(start):
+                return moment
+            if line.strip().startswith("build FAILED"):
+                raise RuntimeError(f"the server's build failed: {line}")
+
+
+class Events:
+    """The event stream an open page listens to: (moment, event name) on a queue."""
+
+    def __init__(self, host, port, path):
+        self.conn = http.client.HTTPConnection(host, port, timeout=TIMEOUT)
+        self.conn.request("GET", path)
+        self.sock = self.conn.sock
+        self.response = self.conn.getresponse()
+        self.events = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        try:
+            for raw in self.response.fp:
+                line = raw.decode().rstrip("\n")
+                if line.startswith("event: "):
+                    self.events.put((time.perf_counter(), line[len("event: "):]))
+        except (OSError, ValueError):
+            pass
+
+    def next(self, timeout=TIMEOUT):
+        return self.events.get(timeout=timeout)
+
+    def close(self):
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.conn.close()
+
+
+def indexed(output, word):
+    needle = word.encode()
+    return any(needle in gzip.decompress(f.read_bytes()) for f in Path(output).glob("pagefind/*/fragment/*.pf_fragment"))
+
+
+def measure(spec):
+    from sitebuild.devserver import EVENTS_PATH, DevServer  # noqa: PLC0415
+
+    site = Path(spec["site"])
+    out = Lines()
+    server = DevServer(site, port=free_port(), forms=False, editor=False, out=out, debounce_ms=300)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    result = {"page": [], "index": [], "full": [], "shown": [], "indexed": []}
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while True:
+            try:
+                urllib.request.urlopen(server.url, timeout=2).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline or not thread.is_alive():
+                    raise RuntimeError("the development server did not start")
+                time.sleep(0.1)
+        server.watcher.ready.wait(30)
+        while server.rebuilder.warm is None and time.monotonic() < deadline:  # ready before the editor saves
+            time.sleep(0.05)
+        if server.rebuilder.warm is not None:
+            server.rebuilder.warm.wait_ready()
+        events = Events(server.host, server.port, EVENTS_PATH)
+        events.next()  # hello
+        while not out.lines.empty():
+            out.lines.get()
+        for n, (post, page) in enumerate(spec["posts"]):
+            post, page = Path(post), Path(page)
+            word = f"bewerking{n}x{time.time_ns()}"
+            text = post.read_text(encoding="utf-8") + f"\nEen nieuwe alinea: {word}.\n"
+            start = time.perf_counter()
+            post.write_text(text, encoding="utf-8")
+            moment, name = events.next()
+            if name != "reload":
+                raise RuntimeError(f"the server sent {name!r} after the save, not 'reload'")
+            result["page"].append(moment - start)
+            result["shown"].append(page.is_file() and word in page.read_text(encoding="utf-8"))
+            result["index"].append(out.wait_for("search index and sitemap renewed") - start)
+            result["full"].append(out.wait_for("rebuilt in") - start)
+            out.wait_for("search index and sitemap renewed")  # after the full build: nothing left to do
+            result["indexed"].append(indexed(site / "output", word))
+            time.sleep(0.5)
+        events.close()
+    finally:
+        server.stop()
+        thread.join(30)
+    return dict(result, ok=True, error=None)
+
+
+def main(argv=None):
+    spec = json.loads((argv or sys.argv[1:])[0])
+    try:
+        result = measure(spec)
+    except Exception as e:  # noqa: BLE001 - the benchmark reports it
+        result = {"ok": False, "error": f"{type(e).__name__}: {e}"}
+    sys.stdout.write(json.dumps(result) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
