@@ -250,6 +250,19 @@ def scale_and_editing(work, sizes, repeats, edit_repeats, budget, report, own=Tr
     per_post = None  # seconds per post of one repeat (all its builds), from the last one run
     # Largest first: its single run is the one figure that cannot be had otherwise; the
     # budget then trims the repeats of the small sizes, which are cheap to leave out.
+    # First the site's own posts (copied) and the editing loop on the site as it is: the budget then
+    # trims the generated sizes' repeats, not these figures, which no other part gives.
+    copies, own_row = [], None
+    if own and budget.allows(0.05 * SITE_COPIES + 50):
+        copies, pair = site_copies_builds(work, budget, report)
+        if pair:
+            notes.append(f"{SITE_COPIES:,} (the site's own posts, copied): the site's own post pair(s) (content/blog/) "
+                         "copied under their own slug, translation key, title and date (bench.content."
+                         "write_site_copies) up to that many pairs, beside the site's own networks; one cold build "
+                         "each, after a first build that made the pictures and share cards; figures only")
+        own_row = own_size_editing(work, budget, report)
+    elif own:
+        notes.append("the site's own posts, copied, and the editing loop at the site's own size: skipped (time budget)")
     for count in sorted(sizes, reverse=True):
         site = work / f"site-{count}"
         t = time.monotonic()
@@ -368,17 +381,6 @@ def scale_and_editing(work, sizes, repeats, edit_repeats, budget, report, own=Tr
     notes.append("plain = `python -m pelican` with the default theme, no plugins, TYPOGRIFY off, "
                  "DEFAULT_PAGINATION 10, ARTICLE_TRANSLATION_ID translation_key; one process builds both "
                  "languages. 'plain + typogrify' = the same with TYPOGRIFY on")
-    copies, own_row = [], None
-    if own and budget.allows(3 * 0.02 * SITE_COPIES * 2 + 60):
-        copies, pair = site_copies_builds(work, budget, report)
-        if pair:
-            notes.append(f"{SITE_COPIES:,} (the site's own posts, copied): the site's own post pair(s) (content/blog/) "
-                         "copied under their own slug, translation key, title and date (bench.content."
-                         "write_site_copies) up to that many pairs, beside the site's own networks; one cold build "
-                         "each, after a first build that made the pictures and share cards; figures only")
-        own_row = own_size_editing(work, budget, report)
-    elif own:
-        notes.append("the site's own posts, copied, and the editing loop at the site's own size: skipped (time budget)")
     notes.append("CPU s: user + system time of every process of the build (the driver, the language runs, "
                  "Pagefind); CPU ratio = that / plain Pelican's (one process), same run")
     report.add("Build scale (medians; ratio = wall time / plain Pelican's, same run)",
