@@ -288,3 +288,28 @@ def test_only_the_run_that_copied_the_theme_files_renames_them(tmp_path):
     assert sorted(p.name for p in static.iterdir()) == ["main.css"]  # another language's run: left alone
     finalized(types.SimpleNamespace(settings=dict(settings, THEME_STATIC_PATHS=["static"]), output_path=str(tmp_path)))
     assert sorted(p.name for p in static.iterdir()) == ["main.0123456789.css"]  # the run that copied it
+
+
+def test_the_sitewide_files_are_replaced_whole_never_rewritten_in_place(tmp_path):
+    """finish_build() renews the sitemap, robots.txt and _headers in an output that is being
+    served (the development server reads _headers for every answer, and a request during a
+    rewrite went out without its CSP): each is written beside and moved in, so a reader that
+    opened the old file reads it whole, and no other file is left behind."""
+    from publishing.sitewide import write_sitewide_files
+    from sitebuild.build import read_site_settings
+
+    settings = read_site_settings(ROOT / "pelicanconf.py")
+    (tmp_path / "index.html").write_text("<html lang='nl'><head></head><body></body></html>", encoding="utf-8")
+    write_sitewide_files(tmp_path, settings)
+    names = ("sitemap.xml", "robots.txt", "_headers")
+    before = {name: (tmp_path / name).read_bytes() for name in names}
+    opened = {name: open(tmp_path / name, "rb") for name in names}  # noqa: SIM115
+    try:
+        write_sitewide_files(tmp_path, dict(settings, SITE_ORIGIN="https://elders.example"))
+        for name in names:
+            assert opened[name].read() == before[name], name
+            assert (tmp_path / name).read_bytes() != before[name] or name == "_headers"
+    finally:
+        for f in opened.values():
+            f.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(("index.html", *names))

@@ -8,6 +8,9 @@ page is listed once, with the `<link rel="alternate" hreflang>` links it carries
 same links visitors' browsers and search engines read), so the two cannot disagree.
 """
 
+import os
+import threading
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urljoin
 from xml.etree import ElementTree as ET
@@ -21,6 +24,24 @@ from .plugin import content_security_policy
 SM = "http://www.sitemaps.org/schemas/sitemap/0.9"
 XHTML = "http://www.w3.org/1999/xhtml"
 EXCLUDE = {"404.html"}
+
+
+@contextmanager
+def _replacing(path):
+    """A temporary file beside `path` that replaces it once written: these files are renewed in an
+    output that is being served (the development server reads `_headers` for every answer), and a
+    reader must never find one half written."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _write(path, text, encoding="utf-8"):
+    with _replacing(path) as tmp:
+        tmp.write_text(text, encoding=encoding)
 
 
 def page_url(output: Path, page: Path) -> str:
@@ -66,13 +87,13 @@ def write_sitemap(output, site_origin, entries=None):
                           href=urljoin(base + here.lstrip("/"), href))
     tree = ET.ElementTree(urlset)
     ET.indent(tree)
-    tree.write(output / "sitemap.xml", encoding="utf-8", xml_declaration=True)
+    with _replacing(output / "sitemap.xml") as tmp:
+        tree.write(tmp, encoding="utf-8", xml_declaration=True)
 
 
 def write_robots(output, site_origin):
     """robots.txt: everything may be crawled; the sitemap's absolute address."""
-    Path(output, "robots.txt").write_text(
-        f"User-agent: *\nAllow: /\n\nSitemap: {site_origin.rstrip('/')}/sitemap.xml\n", encoding="utf-8")
+    _write(Path(output, "robots.txt"), f"User-agent: *\nAllow: /\n\nSitemap: {site_origin.rstrip('/')}/sitemap.xml\n")
 
 
 def write_headers(output, settings):
@@ -80,7 +101,7 @@ def write_headers(output, settings):
 
     settings = dict(settings)
     settings.setdefault("PUBLISHING_CSP_EXTRA", {})
-    Path(output, "_headers").write_text(
+    _write(Path(output, "_headers"),
         "/*\n"
         f"  Content-Security-Policy: {content_security_policy(settings)}\n"
         "  X-Content-Type-Options: nosniff\n"
