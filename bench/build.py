@@ -16,7 +16,7 @@ import shutil
 import sys
 import time
 
-from bench.content import post_name, slug_for
+from bench.content import post_name, slug_for, with_new_paragraph
 from bench.report import Target, fmt, log, median, run_bounded
 from bench.sites import prepare_site
 
@@ -98,11 +98,11 @@ def one_post(site, count, n):
             site / "output" / "blog" / slug_for(index, "nl") / "index.html")
 
 
-def edit_post(site, path, page, n):
+def edit_post(path, page, n):
     """Add a paragraph with a new word to the post `path`; (its page, the word, the file)."""
-    marker = f"bewerking{n}x{time.time_ns()}"  # one word: typogrify's widont cannot split it, Pagefind keeps it
-    path.write_text(path.read_text(encoding="utf-8") + f"\nEen nieuwe alinea: {marker}.\n", encoding="utf-8")
-    return page, marker, path
+    text, word = with_new_paragraph(path, n)
+    path.write_text(text, encoding="utf-8")
+    return page, word, path
 
 
 def editing_loop(site, label, cold, repeats, budget, report, post):
@@ -119,7 +119,7 @@ def editing_loop(site, label, cold, repeats, budget, report, post):
             report.problem(f"the no-change rebuild of the {label} site failed: {res['error'][-1500:]}")
             break
         nochange.append(res["seconds"])
-        page, marker, source = edit_post(site, *post(n), n)
+        page, marker, source = edit_post(*post(n), n)
         res = run_build(dict(site_spec(site), later=True, changes=[str(source)], page=str(page), marker=marker),
                         timeout=budget.left())
         if not res["ok"]:

@@ -29,6 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.serve import index_text
+
 # A callable in sitebuild.build with one of these names is taken to be the search-index step.
 SEARCH_STEP_NAMES = ("index_for_search", "build_search_index", "search_index", "build_search", "pagefind_index",
                      "index_search", "build_pagefind", "run_pagefind")
@@ -107,16 +109,6 @@ def _cpu():
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def _index_has(output, word):
-    """Whether the Pagefind index under output/pagefind/ has a page whose text holds `word`
-    (each page's text is in a gzipped fragment of its own)."""
-    import gzip  # noqa: PLC0415
-
-    needle = word.encode()
-    return any(needle in gzip.decompress(fragment.read_bytes())
-               for fragment in (Path(output) / "pagefind").glob("*/fragment/*.pf_fragment"))
-
-
 def build_site(spec):
     from sitebuild import build as engine
     from sitebuild import search as search_module
@@ -161,7 +153,7 @@ def build_site(spec):
                 engine.finish_build(settings_file=spec["settings"], output=output)  # as the server: index them
                 result["index_seconds"] = time.perf_counter() - start
                 if spec.get("marker"):  # the search index has the changed page's new words
-                    result["index_has_change"] = _index_has(output, spec["marker"])
+                    result["index_has_change"] = spec["marker"].encode() in index_text(output)
         build = engine.build_pages_first if later else engine.build_site
         build(settings_file=spec["settings"], output=output, cwd=spec["cwd"], capture=True,
               force=spec.get("force", False))

@@ -22,6 +22,7 @@ translation pair `count` times under its own slug, translation key, title and da
 
 import random
 import re
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -259,6 +260,14 @@ def write_posts(blog_dir, count, networks=None, keep=(), style="real"):
 
 
 _HEADER_LINE = re.compile(r"^(title|slug|translation_key|date):[ \t]*(.*)$")
+
+
+def with_new_paragraph(path, n):
+    """The text of the post `path` with a paragraph added that holds a new word, and the word
+    (one word: typogrify's widont cannot split it, and Pagefind indexes it whole). The editing
+    loop's change (bench/build.py, bench/serve.py)."""
+    word = f"bewerking{n}x{time.time_ns()}"
+    return Path(path).read_text(encoding="utf-8") + f"\nEen nieuwe alinea: {word}.\n", word
 
 
 def site_copy(text, k):

@@ -7,7 +7,8 @@ post in spec["posts"] ([[the post's file, its page in output/], ...]) a paragrap
 is added to the post, and three moments are taken from that write: the `reload` event (the
 browser loads the page then; the page must have the word), the server's line that the search
 index and sitemap are renewed, and its line that the full build after it is done. The search
-index must have the word at the end (each page's text is a gzipped fragment of its own).
+index must have the word at the end (index_text: each page's text is a gzipped fragment of its
+own). Events is the client of the event stream the tests of the development server use too.
 
 Prints one JSON object on its last line: {"ok": true, "page": [s, ...], "index": [...],
 "full": [...], "shown": [bool, ...], "indexed": [bool, ...], "error": null}.
@@ -61,42 +62,54 @@ class Lines(io.TextIOBase):
 
 
 class Events:
-    """The event stream an open page listens to: (moment, event name) on a queue."""
+    """The event stream an open page listens to: (moment, event name, data) on a queue, in order."""
 
-    def __init__(self, host, port, path):
-        self.conn = http.client.HTTPConnection(host, port, timeout=TIMEOUT)
+    def __init__(self, host, port, path, timeout=TIMEOUT):
+        self.conn = http.client.HTTPConnection(host, port, timeout=timeout)
         self.conn.request("GET", path)
-        self.sock = self.conn.sock
+        self.sock = self.conn.sock  # the response keeps reading it after the connection lets go
         self.response = self.conn.getresponse()
         self.events = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self):
+        name, data = None, []
         try:
             for raw in self.response.fp:
                 line = raw.decode().rstrip("\n")
                 if line.startswith("event: "):
-                    self.events.put((time.perf_counter(), line[len("event: "):]))
+                    name = line[len("event: "):]
+                elif line.startswith("data: "):
+                    data.append(line[len("data: "):])
+                elif not line and name:
+                    self.events.put((time.perf_counter(), name, "\n".join(data)))
+                    name, data = None, []
         except (OSError, ValueError):
             pass
 
     def next(self, timeout=TIMEOUT):
+        """The next (moment, name, data); queue.Empty after `timeout` seconds without one."""
         return self.events.get(timeout=timeout)
 
     def close(self):
+        # Closing the response waits for the reading thread's read to return (the server's
+        # next event or ping, up to 15 s); shutting the socket down ends that read at once.
         try:
             self.sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
+        self.response.close()
         self.conn.close()
 
 
-def indexed(output, word):
-    needle = word.encode()
-    return any(needle in gzip.decompress(f.read_bytes()) for f in Path(output).glob("pagefind/*/fragment/*.pf_fragment"))
+def index_text(output, lang="*"):
+    """The text of every page in the Pagefind index of `lang` (every language's by default) under
+    output/pagefind/: each page's text is a gzipped fragment of its own."""
+    return b"".join(gzip.decompress(f.read_bytes()) for f in Path(output).glob(f"pagefind/{lang}/fragment/*.pf_fragment"))
 
 
 def measure(spec):
+    from bench.content import with_new_paragraph  # noqa: PLC0415
     from sitebuild.devserver import EVENTS_PATH, DevServer  # noqa: PLC0415
 
     site = Path(spec["site"])
@@ -126,11 +139,10 @@ def measure(spec):
             out.lines.get()
         for n, (post, page) in enumerate(spec["posts"]):
             post, page = Path(post), Path(page)
-            word = f"bewerking{n}x{time.time_ns()}"
-            text = post.read_text(encoding="utf-8") + f"\nEen nieuwe alinea: {word}.\n"
+            text, word = with_new_paragraph(post, n)
             start = time.perf_counter()
             post.write_text(text, encoding="utf-8")
-            moment, name = events.next()
+            moment, name, _ = events.next()
             if name != "reload":
                 raise RuntimeError(f"the server sent {name!r} after the save, not 'reload'")
             result["page"].append(moment - start)
@@ -138,7 +150,7 @@ def measure(spec):
             result["index"].append(out.wait_for("search index and sitemap renewed") - start)
             result["full"].append(out.wait_for("rebuilt in") - start)
             out.wait_for("search index and sitemap renewed")  # after the full build: nothing left to do
-            result["indexed"].append(indexed(site / "output", word))
+            result["indexed"].append(word.encode() in index_text(site / "output"))
             time.sleep(0.5)
         events.close()
     finally:

@@ -4,12 +4,9 @@ settings; the server injects the reload script and tells the page over Server-Se
 output/ never contains the script. Over HTTP on 127.0.0.1, event by event; the README's
 `make serve` itself, in Chromium, is tests/entrypoints/test_make_serve.py."""
 
-import http.client
-import gzip
 import io
 import json
 import queue
-import socket
 import threading
 import time
 import urllib.error
@@ -17,6 +14,8 @@ import urllib.request
 
 import pytest
 
+import bench.serve
+from bench.serve import index_text
 from sitebuild import devserver
 from sitebuild.build import build_site
 from sitebuild.devserver import DevServer
@@ -27,49 +26,19 @@ from tests.support import copy_site, free_port
 TIMEOUT = 30  # seconds for any one rebuild to be seen
 
 
-class Events:
-    """A client of /__livereload: the events, in order, on a queue."""
+class Events(bench.serve.Events):
+    """A client of /__livereload (the benchmark's): the events, in order, as (name, data)."""
 
     def __init__(self, lr):
-        self.conn = http.client.HTTPConnection(lr.host, lr.port, timeout=TIMEOUT + 10)
-        self.conn.request("GET", devserver.EVENTS_PATH)
-        self.sock = self.conn.sock  # the response keeps reading it after the connection lets go
-        self.response = self.conn.getresponse()
+        super().__init__(lr.host, lr.port, devserver.EVENTS_PATH, timeout=TIMEOUT + 10)
         assert self.response.status == 200
         assert self.response.getheader("Content-Type").split(";")[0] == "text/event-stream"
-        self.events = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        name, data = None, []
-        try:
-            for raw in self.response.fp:
-                line = raw.decode().rstrip("\n")
-                if line.startswith("event: "):
-                    name = line[len("event: "):]
-                elif line.startswith("data: "):
-                    data.append(line[len("data: "):])
-                elif not line and name:
-                    self.events.put((name, "\n".join(data)))
-                    name, data = None, []
-        except (OSError, ValueError):
-            pass
 
     def next(self, timeout=TIMEOUT):
         try:
-            return self.events.get(timeout=timeout)
+            return super().next(timeout)[1:]
         except queue.Empty:
             pytest.fail(f"no event from the development server within {timeout} s")
-
-    def close(self):
-        # Closing the response waits for the reading thread's read to return (the server's
-        # next event or ping, up to 15 s); shutting the socket down ends that read at once.
-        try:
-            self.sock.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        self.response.close()
-        self.conn.close()
 
 
 def running(root, log):
@@ -134,11 +103,6 @@ def test_a_template_change_rebuilds_and_tells_the_page(live, events):
     assert "lr-theme-marker" in (live.root / "output/index.html").read_text(encoding="utf-8")
 
 
-def indexed_text(output):
-    """The text of every page in the Pagefind index (its fragments are gzipped JSON)."""
-    return b"".join(gzip.decompress(f.read_bytes()) for f in output.glob("pagefind/*/fragment/*.pf_fragment"))
-
-
 def test_the_page_comes_first_then_the_search_index_and_sitemap(live, events):
     """A rebuild swaps the new pages in and reloads the browser first; the search index
     and the sitemap of the previous build serve until finish_build() has renewed them."""
@@ -153,7 +117,7 @@ def test_the_page_comes_first_then_the_search_index_and_sitemap(live, events):
         assert (live.root / "output/pagefind/nl/pagefind.js").exists(), "no search index while it is renewed"
         assert time.monotonic() < deadline, "the search index was not renewed within 60 s"
         time.sleep(0.1)
-    assert b"Zoekmarkering" in indexed_text(live.root / "output")
+    assert b"Zoekmarkering" in index_text(live.root / "output")
     assert not list(live.root.glob(".output-old-*")), "the previous output was not removed"
     assert (live.root / "output/sitemap.xml").read_bytes() == before  # same pages, same sitemap
     assert "search index and sitemap renewed" in live.log.getvalue()

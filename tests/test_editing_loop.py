@@ -4,12 +4,12 @@ forks of a warm Pelican process; a mistake fails it like a build; the full build
 makes the same site as a build from scratch; the search index takes the saved post in
 between, and is not made again by the full build when its pages did not change."""
 
-import gzip
 import hashlib
 
 import pytest
 
 from bench.content import post_name, slug_for
+from bench.serve import index_text
 from bench.sites import prepare_site
 from sitebuild.build import build_pages_first, build_site, finish_build, show_changes_first, start_warm_pelican
 from sitebuild.errors import BuildFailed
@@ -30,11 +30,6 @@ def site(tmp_path_factory):
     prepare_site(root, POSTS)
     build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root)
     return root
-
-
-def indexed_text(index):
-    """The text of every page in a Pagefind index (its fragments are gzipped JSON)."""
-    return b"".join(gzip.decompress(f.read_bytes()) for f in index.glob("fragment/*.pf_fragment"))
 
 
 def show_first(site, changes, warm=None):
@@ -68,7 +63,7 @@ def test_a_saved_post_is_shown_first_and_only_the_pages_that_show_it_are_written
     # Then, as the development server does, the search index and sitemap take the new page in:
     # only the changed language is indexed again.
     assert finish_build(settings_file=site / "pelicanconf.py", output=out)
-    assert b"markering-eerst" in indexed_text(out / "pagefind" / "nl")
+    assert b"markering-eerst" in index_text(out, "nl")
     indexed = files(out / "pagefind")
     assert {p.split("/")[0] for p in indexed if indexed[p][0] != before.get("pagefind/" + p, (None,))[0]} == {"nl"}
     assert not BuildState.read(out).up_to_date, "not up to date before the full build"

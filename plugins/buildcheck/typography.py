@@ -202,7 +202,7 @@ def widont(text):
         else:
             out.append(text[done:end.end()])
             done = end.end()
-    out.append(_WIDONT.sub(r"\1&nbsp;\2", text[done:]) if done else _WIDONT.sub(r"\1&nbsp;\2", text))
+    out.append(_WIDONT.sub(r"\1&nbsp;\2", text[done:]))
     return "".join(out)
 
 
