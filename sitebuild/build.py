@@ -5,6 +5,8 @@
     finish_build(settings_file, output) then the sitemap and search index build_pages_first() left
 """
 
+import ctypes
+import errno
 import hashlib
 import json
 import os
@@ -23,7 +25,7 @@ from . import DEV_SETTINGS, ROOT
 from .errors import BuildFailed
 from .freshness import (LANGUAGE_STAMPS, STAMP, BuildState, code_fingerprint, keep_cache_if_valid,
                         language_fingerprints)
-from .search import SEARCH_STAMP, index_for_search, language_pages, write_stamp
+from .search import SEARCH_STAMP, index_for_search, language_pages, read_stamp, write_stamp
 
 SITEWIDE_LATER = ("pagefind", SEARCH_STAMP, "sitemap.xml", "robots.txt", "_headers")  # what finish_build() renews
 
@@ -67,20 +69,28 @@ def _unique_lines(texts):
     return "\n".join(out) + "\n"
 
 
-def _move_unchanged_language(lang, settings, output, fresh):
-    """Move the pages of `lang`, which need no new run, from the previous output into the
-    fresh one. A non-primary language's pages are all under its prefix; the primary
-    language's are everything else (the sitewide files are made anew or carried over)."""
+def _link(src, dst):
+    """`src` (a file or a tree) at `dst` too, by hard links: the output being served keeps every
+    file until the fresh one is swapped in, and keeps them all when the build fails."""
+    if src.is_dir():
+        shutil.copytree(src, dst, copy_function=os.link, dirs_exist_ok=True)
+    else:
+        os.link(src, dst)
+
+
+def _carry_over_unchanged_language(lang, settings, output, fresh):
+    """The pages of `lang`, which need no new run, from the previous output into the fresh
+    one. A non-primary language's pages are all under its prefix; the primary language's are
+    everything else (the sitewide files are made anew or carried over)."""
     prefixes = {code: cfg["prefix"] for code, cfg in settings["LANGUAGES"].items()}
     if prefixes[lang]:
         if (output / prefixes[lang]).exists():
-            (fresh / prefixes[lang]).parent.mkdir(parents=True, exist_ok=True)
-            (output / prefixes[lang]).rename(fresh / prefixes[lang])
+            _link(output / prefixes[lang], fresh / prefixes[lang])
         return
     others = {Path(p).parts[0] for code, p in prefixes.items() if p}
     for entry in output.iterdir():
         if entry.name not in others | {STAMP, LANGUAGE_STAMPS, *SITEWIDE_LATER}:
-            entry.rename(fresh / entry.name)
+            _link(entry, fresh / entry.name)
 
 
 @dataclass
@@ -94,7 +104,7 @@ class _Plan:
     extra: dict
     settings: dict
     langs: list
-    todo: list  # the languages to run; the others' pages move over from the previous output
+    todo: list  # the languages to run; the others' pages are carried over from the previous output
     per_language: dict = None  # {lang: fingerprint}; None until read (a forced build reads it while running)
 
     @property
@@ -147,21 +157,56 @@ def _run_languages(plan, fresh, after_run=None):
         raise BuildFailed(_unique_lines([r.stderr for r in failed] + [r.stdout for r in failed]))
     for lang in plan.langs:
         if lang not in plan.todo:
-            _move_unchanged_language(lang, plan.settings, plan.output, fresh)
+            _carry_over_unchanged_language(lang, plan.settings, plan.output, fresh)
     (fresh / LANGUAGE_STAMPS).write_text(json.dumps(plan.per_language), encoding="utf-8")
     return results
+
+
+_RENAME_EXCHANGE = 2  # linux/fs.h
+_AT_FDCWD = -100
+
+
+def _exchange(a, b):
+    """Swap the names of `a` and `b` in one step (Linux's renameat2 with RENAME_EXCHANGE), so a
+    reader of either path finds the one directory or the other, never none. False where the
+    system or the file system cannot; then nothing was done."""
+    renameat2 = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    if renameat2 is None:
+        return False
+    if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(a), None, str(b))
+
+
+def _replace_dir(new, target):
+    """`new` becomes `target`, which the development server may be serving from: the two are
+    exchanged at once where the system can (then `new` holds the old directory, and is returned);
+    elsewhere the old one is moved aside first (a reader may then find `target` missing for that
+    moment) to the returned path. None when there was no `target`."""
+    if not target.exists():
+        new.rename(target)
+        return None
+    if _exchange(new, target):
+        return new
+    aside = Path(tempfile.mkdtemp(prefix=".old-", dir=new.parent))
+    target.rename(aside)  # in place of the empty directory
+    new.rename(target)
+    return aside
 
 
 def _swap_in(fresh, output, keep_old=False):
     """`fresh` becomes `output`; the previous output is deleted (or, with keep_old, left in a
     .output-old-* directory beside it for finish_build() to delete)."""
     os.chmod(fresh, 0o755)
-    old = None
-    if output.exists():
-        old = Path(tempfile.mkdtemp(prefix=".output-old-", dir=output.parent))
-        output.rename(old / "output")
-    fresh.rename(output)
-    if old and not keep_old:
+    old = _replace_dir(fresh, output)
+    if old is None:
+        return
+    if keep_old:
+        old.rename(Path(tempfile.mkdtemp(prefix=".output-old-", dir=output.parent)) / "output")
+    else:
         shutil.rmtree(old, ignore_errors=True)
 
 
@@ -184,7 +229,7 @@ def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None,
     capture=False their log is printed too. Raises BuildFailed with the problems.
     When nothing the build depends on changed since `output` was built, nothing is done
     (returns []) unless `force`; a language whose inputs did not change (see
-    language_fingerprints) is not run again: its pages move over from `output`.
+    language_fingerprints) is not run again: its pages are carried over from `output` (hard links).
     """
     plan = _plan(settings_file, output, content, cwd, extra, force)
     if plan is None:
@@ -212,12 +257,17 @@ def build_site(settings_file=DEV_SETTINGS, output=ROOT / "output", content=None,
         errors = [r.search_error for r in results if r.search_error]
         if errors:
             raise errors[0]
-        for lang in plan.langs:  # languages moved over from the previous output: indexed again
-            if lang not in sitemap:
-                sitemap[lang], indexed, error = _index_and_read(fresh, plan.settings, lang)
-                if error:
-                    raise error
-                digests.update(indexed)
+        carried = [lang for lang in plan.langs if lang not in sitemap]  # not run: their pages carried over
+        previous = read_stamp(plan.output)
+        for lang in carried:  # and their index, kept if their pages are those it was made from
+            if lang in previous and (plan.output / "pagefind" / lang).is_dir():
+                _link(plan.output / "pagefind" / lang, fresh / "pagefind" / lang)
+        write_stamp(fresh, {lang: previous.get(lang) for lang in carried})
+        for lang in carried:
+            sitemap[lang], indexed, error = _index_and_read(fresh, plan.settings, lang)
+            if error:
+                raise error
+            digests.update(indexed)
         if len(plan.todo) < len(plan.langs):
             _write_sitewide(fresh, plan.settings, sitemap)
         write_stamp(fresh, digests)
@@ -244,7 +294,7 @@ def build_pages_first(settings_file=DEV_SETTINGS, output=ROOT / "output", conten
     try:
         for name in SITEWIDE_LATER:
             if (plan.output / name).exists() and not (fresh / name).exists():
-                (plan.output / name).rename(fresh / name)  # the old output goes away in finish_build()
+                _link(plan.output / name, fresh / name)  # finish_build() renews them
         before = BuildState.read(plan.output)
         pending = [lang for lang in plan.langs if lang in plan.todo or (before and lang in before.pending)]
         BuildState(plan.fingerprint, tuple(pending)).write(fresh)
@@ -378,19 +428,15 @@ def finish_build(settings_file=DEV_SETTINGS, output=ROOT / "output"):
     state = BuildState.read(output)
     if state is None or not state.pending:
         return False
-    new, old = output / ".pagefind-new", output / ".pagefind-old"
-    for leftover in (new, old, *output.parent.glob(".output-old-*")):
+    new = output / ".pagefind-new"
+    for leftover in (new, *output.parent.glob(".output-old-*")):
         shutil.rmtree(leftover, ignore_errors=True)
     digests = sitewide_and_search(output, read_site_settings(Path(settings_file).resolve()),
                                   langs=list(state.pending), bundle=new)
     (output / "pagefind").mkdir(exist_ok=True)
-    old.mkdir()
     for lang in [lang for lang in state.pending if digests.get(lang) is not None]:  # the others' pages did not change
-        if (output / "pagefind" / lang).exists():
-            (output / "pagefind" / lang).rename(old / lang)
-        (new / lang).rename(output / "pagefind" / lang)
-    for leftover in (new, old):
-        shutil.rmtree(leftover, ignore_errors=True)
+        _replace_dir(new / lang, output / "pagefind" / lang)  # the old index is left in `new`
+    shutil.rmtree(new, ignore_errors=True)
     write_stamp(output, digests)
     BuildState(state.fingerprint).write(output)
     return True

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import core
+from publishing.sitewide import replace_whole
 
 from . import ROOT
 
@@ -48,8 +49,9 @@ class BuildState:
             return None
 
     def write(self, output):
-        (Path(output) / STAMP).write_text(json.dumps({"fingerprint": self.fingerprint, "pending": list(self.pending)}),
-                                          encoding="utf-8")
+        """Written beside and moved in: the development server's output is read (and this
+        state polled) while the editing loop renews it."""
+        replace_whole(Path(output) / STAMP, json.dumps({"fingerprint": self.fingerprint, "pending": list(self.pending)}))
 
 
 def _fingerprint(settings_file, settings, extra, roots):

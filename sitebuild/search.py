@@ -24,6 +24,8 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from publishing.sitewide import replace_whole
+
 from .errors import BuildFailed
 
 MARKER = b"data-pagefind-body"
@@ -91,6 +93,7 @@ def index_for_search(site, settings, langs=None, bundle=None):
         pages, digest = indexed_pages(site, settings, lang)
         if stamp.get(lang) == digest and (site / "pagefind" / lang / "pagefind-entry.json").is_file():
             return lang, None, None
+        shutil.rmtree(root / lang, ignore_errors=True)  # made anew: no stale fragment, no file written through a link
         with tempfile.TemporaryDirectory(prefix=f".search-{lang}-", dir=site.parent) as tree:
             _link_tree(site, pages, Path(tree))
             return lang, digest, subprocess.run([sys.executable, "-m", "pagefind", "--site", tree, "--silent",
@@ -110,4 +113,4 @@ def write_stamp(site, digests):
     (index_for_search()'s answer; a language with None keeps its digest)."""
     stamp = read_stamp(site)
     stamp.update({lang: digest for lang, digest in digests.items() if digest is not None})
-    (Path(site) / SEARCH_STAMP).write_text(json.dumps(stamp, sort_keys=True), encoding="utf-8")
+    replace_whole(Path(site) / SEARCH_STAMP, json.dumps(stamp, sort_keys=True))

@@ -156,10 +156,13 @@ def test_nothing_is_rebuilt_when_nothing_changed(built_copy):
     dutch = (built_copy / "output/blog/de-kracht-van-samenwerken/index.html").read_text(encoding="utf-8")
     assert 'hreflang="en" href="/en/blog/the-strength-of-collaboration/"' in dutch
     assert not (built_copy / "output/en/blog/the-power-of-collaboration").exists()
-    # An English body change: the Dutch pages move over from the previous output as they were.
+    # An English body change: the Dutch pages are carried over from the previous output as they were.
     before = snapshot(built_copy / "output")
+    dutch_index = (built_copy / "output/pagefind/nl/pagefind-entry.json").stat().st_ino
     en_post.write_text(en_post.read_text(encoding="utf-8") + "\nEnglishEditMarker.\n", encoding="utf-8")
     assert [r.lang for r in build(built_copy)] == ["en"]
+    # ... and so is their search index: not made again from the same pages.
+    assert (built_copy / "output/pagefind/nl/pagefind-entry.json").stat().st_ino == dutch_index
     after = snapshot(built_copy / "output")
     assert {k: v for k, v in after.items() if not k.startswith(("en/", "pagefind/", "."))} == \
            {k: v for k, v in before.items() if not k.startswith(("en/", "pagefind/", "."))}
@@ -313,3 +316,69 @@ def test_the_sitewide_files_are_replaced_whole_never_rewritten_in_place(tmp_path
         for f in opened.values():
             f.close()
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(("index.html", *names))
+
+
+def test_a_build_that_fails_after_carrying_a_language_over_keeps_the_output(built_copy, tmp_path, monkeypatch):
+    """A language whose inputs did not change is carried over into the fresh output before the
+    search index is made; when Pagefind then fails, the previous output still has every page."""
+    en_post = built_copy / "content/blog/kracht-van-samenwerken.en.md"
+    en_post.write_text(en_post.read_text(encoding="utf-8") + "\nEnglishEditMarker.\n", encoding="utf-8")
+    broken = tmp_path / "pagefind"
+    broken.write_text("#!/bin/sh\necho 'pagefind: planted failure' >&2\nexit 1\n", encoding="utf-8")
+    broken.chmod(0o755)
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(broken))
+    before = snapshot(built_copy / "output")
+    with pytest.raises(BuildFailed, match="planted failure"):
+        build(built_copy)
+    assert snapshot(built_copy / "output") == before
+    assert not list(built_copy.glob(".output-*")), "the failed build left its directory behind"
+
+
+def test_the_output_is_never_missing_while_a_build_is_swapped_in(tmp_path):
+    """The development server answers from output/ while builds are swapped in: a reader finds
+    the old output or the new one, never no output (the two are exchanged in one step)."""
+    import threading
+
+    from sitebuild.build import _swap_in
+
+    output = tmp_path / "output"
+    output.mkdir()
+    (output / "index.html").write_text("0", encoding="utf-8")
+    missing, done = [], threading.Event()
+
+    def read():
+        while not done.is_set():
+            try:
+                (output / "index.html").read_text(encoding="utf-8")
+            except FileNotFoundError:
+                missing.append(1)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        for n in range(1, 300):
+            fresh = tmp_path / f".output-{n}"
+            fresh.mkdir()
+            (fresh / "index.html").write_text(str(n), encoding="utf-8")
+            _swap_in(fresh, output, keep_old=n % 2 == 0)
+    finally:
+        done.set()
+        reader.join()
+    assert (output / "index.html").read_text(encoding="utf-8") == "299"
+    assert not missing, f"output/index.html was missing {len(missing)} times"
+    left = [p.name for p in tmp_path.iterdir() if p.name != "output"]  # the kept ones, for finish_build() to delete
+    assert len(left) == 149 and all(name.startswith(".output-old-") for name in left), left
+
+
+def test_the_build_state_is_replaced_whole(tmp_path):
+    """The development server's tests and tools poll the build state while the editing loop
+    renews it: a reader that opened the old state reads it whole, and no other file is left."""
+    from sitebuild.freshness import BuildState
+
+    BuildState("a" * 64, ("nl",)).write(tmp_path)
+    with open(tmp_path / ".build-stamp", "rb") as opened:
+        old = (tmp_path / ".build-stamp").read_bytes()
+        BuildState("b" * 64).write(tmp_path)
+        assert opened.read() == old
+    assert BuildState.read(tmp_path) == BuildState("b" * 64)
+    assert [p.name for p in tmp_path.iterdir()] == [".build-stamp"]

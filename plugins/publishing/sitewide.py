@@ -27,10 +27,10 @@ EXCLUDE = {"404.html"}
 
 
 @contextmanager
-def _replacing(path):
-    """A temporary file beside `path` that replaces it once written: these files are renewed in an
-    output that is being served (the development server reads `_headers` for every answer), and a
-    reader must never find one half written."""
+def replacing(path):
+    """A temporary file beside `path` that replaces it once written: these files (and the build's
+    stamps) are renewed in an output that is being served (the development server reads `_headers`
+    for every answer), and a reader must never find one half written."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         yield tmp
@@ -39,8 +39,9 @@ def _replacing(path):
         tmp.unlink(missing_ok=True)
 
 
-def _write(path, text, encoding="utf-8"):
-    with _replacing(path) as tmp:
+def replace_whole(path, text, encoding="utf-8"):
+    """Write `text` to `path` so that a reader finds the old file or the new one, whole."""
+    with replacing(path) as tmp:
         tmp.write_text(text, encoding=encoding)
 
 
@@ -87,13 +88,13 @@ def write_sitemap(output, site_origin, entries=None):
                           href=urljoin(base + here.lstrip("/"), href))
     tree = ET.ElementTree(urlset)
     ET.indent(tree)
-    with _replacing(output / "sitemap.xml") as tmp:
+    with replacing(output / "sitemap.xml") as tmp:
         tree.write(tmp, encoding="utf-8", xml_declaration=True)
 
 
 def write_robots(output, site_origin):
     """robots.txt: everything may be crawled; the sitemap's absolute address."""
-    _write(Path(output, "robots.txt"), f"User-agent: *\nAllow: /\n\nSitemap: {site_origin.rstrip('/')}/sitemap.xml\n")
+    replace_whole(Path(output, "robots.txt"), f"User-agent: *\nAllow: /\n\nSitemap: {site_origin.rstrip('/')}/sitemap.xml\n")
 
 
 def write_headers(output, settings):
@@ -101,7 +102,7 @@ def write_headers(output, settings):
 
     settings = dict(settings)
     settings.setdefault("PUBLISHING_CSP_EXTRA", {})
-    _write(Path(output, "_headers"),
+    replace_whole(Path(output, "_headers"),
         "/*\n"
         f"  Content-Security-Policy: {content_security_policy(settings)}\n"
         "  X-Content-Type-Options: nosniff\n"
