@@ -8,6 +8,28 @@ from sitebuild.build import build_site
 from tests.support import ROOT, copy_site, serve_static
 
 FIXTURE_POSTS = sorted((ROOT / "tests" / "fixtures" / "posts").glob("*.md"))
+ENTRY_POINTS = "tests/entrypoints/"
+
+
+def work_unit(nodeid):
+    """The unit of work of a test under `--dist loadfile`: its file, but the README's entry points
+    (tests/entrypoints/) are one unit: their clean copy of the tree is set up from scratch (pip,
+    npm) once per worker, so on one worker it is set up once, and `make serve` (fixed ports)
+    never runs twice at once."""
+    scope = nodeid.split("::", 1)[0]
+    return ENTRY_POINTS if scope.startswith(ENTRY_POINTS) else scope
+
+
+def pytest_xdist_make_scheduler(config, log):
+    if config.getoption("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling  # noqa: PLC0415 (only with xdist's -n)
+
+    class EntryPointsTogether(LoadFileScheduling):
+        def _split_scope(self, nodeid):
+            return work_unit(nodeid)
+
+    return EntryPointsTogether(config, log)
 
 
 @pytest.fixture(scope="session")

@@ -6,9 +6,10 @@ would hold, plus uncommitted work), never the developer's .venv, output/ or var/
 the copy's files to the tree's (keeping that .venv, whose editable install points at the
 copy) instead of paying for a second set-up.
 
-`invoke test` distributes the tests by file (`--dist loadfile`): the tests of one file run one
-after another on one worker. Every test that starts `make serve`, which takes the fixed ports
-the README names (8000, 8080, 8025, 8081), is in test_make_serve.py; nothing else binds them.
+`invoke test` distributes the tests by file (`--dist loadfile`), but this directory is one unit of
+work (tests/conftest.py: work_unit): its tests run one after another on one worker, which sets the
+clean copy up once. Every test that starts `make serve`, which takes the fixed ports the README
+names (8000, 8080, 8025, 8081), is in test_make_serve.py; nothing else binds them.
 (Not `--dist loadgroup` with an xdist_group mark: with pytest 9.2 the mark no longer groups,
 pytest-xdist issue #1386, and the tests would start two `make serve` at once.)
 """
