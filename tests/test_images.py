@@ -44,6 +44,9 @@ summary: Een verslag met foto's.
 ![Het veld tijdens de velddag](/images/velddag.heic)
 
 [De foto in het groot](/images/bijeenkomst.jpg)
+
+[Via static]({static}/images/bijeenkomst.jpg), [relatief](../../images/bijeenkomst.jpg#boven),
+[naar een pagina](/netwerken/suspacc/)
 """
 
 #: A post without image: its first picture is shared.
@@ -74,6 +77,8 @@ summary: Een foto met een spatie en hoofdletters in haar naam.
 ---
 
 ![De kick-off in Emmen](/images/Kick-off%20Emmen.JPG)
+
+[De foto in het groot](/images/Kick-off%20Emmen.JPG)
 """
 
 PAGE = "/blog/fotos-van-de-bijeenkomst/"
@@ -182,8 +187,10 @@ def test_the_page_has_picture_markup_with_size_alt_and_lazy_loading(built):
         for candidate in [img.get("src"), *[c.split()[0] for s in picture.cssselect("source")
                                              for c in s.get("srcset").split(",")]]:
             assert (built / candidate.lstrip("/")).is_file(), candidate
-    link = [a for a in doc.cssselect(".prose a") if a.text_content().replace("\xa0", " ") == "De foto in het groot"][0]
-    assert re.fullmatch(r"/images/bijeenkomst\.\w{10}\.1600\.jpg", link.get("href"))
+    links = {a.text_content().replace("\xa0", " "): a.get("href") for a in doc.cssselect(".prose a")}
+    for text in ("De foto in het groot", "Via static", "relatief"):  # a link to the picture, as editors write one
+        assert re.fullmatch(r"/images/bijeenkomst\.\w{10}\.1600\.jpg", links[text]), (text, links[text])
+    assert links["naar een pagina"] == "/netwerken/suspacc/"
     assert not doc.cssselect('img[src$=".heic"], img[src$="bijeenkomst.jpg"]')
 
 
@@ -440,6 +447,7 @@ def test_a_picture_named_with_a_space_and_capitals_is_published_under_a_safe_nam
     urls += doc.xpath("//picture/img/@src") + [_meta(doc, "og:image")]
     urls += [json.loads(j)["image"]["url"] if isinstance(json.loads(j)["image"], dict) else json.loads(j)["image"]
              for j in doc.xpath("//script[@type='application/ld+json']/text()") if "image" in json.loads(j)]
+    urls += [a.get("href") for a in doc.cssselect(".prose a") if a.text_content() == "De foto in het groot"]
     assert all(SAFE.search(u) and " " not in u and "%" not in u for u in urls), urls
     assert _meta(doc, "og:image").endswith(".og.jpg")
 

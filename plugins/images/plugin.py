@@ -293,10 +293,11 @@ def process_pictures(generator):
         log.info("images: %d picture(s) made, %d from the cache", encoded, len(found) - encoded)
     by_url = {sc.url.lstrip("/"): rel for rel, sc in rasters.items()}
     run_lang = s.get("LANG", s["DEFAULT_LANG"])
+    names = {posixpath.basename(p) for p in [*found, *(url for url, rel in by_url.items() if rel in found)]}
     for item in _items(context):
         problems += _share_picture(item, s, by_url, rasters, found)
         if getattr(item, "lang", run_lang) == run_lang and not dry:
-            _rewrite(item, s, by_url, found)
+            _rewrite(item, s, by_url, found, names)
     default = published_or_none(s, s["IMAGES_OG_DEFAULT"]) if s["IMAGES_OG_DEFAULT"] else None
     context["IMAGES_OG_DEFAULT_META"] = _og(default, "", s)
     _report(s, problems)
@@ -346,7 +347,13 @@ def _share_picture(item, s, by_url, rasters, found):
     return []
 
 
-def _rewrite(item, s, by_url, found):
+def _file_name(target):
+    """The last part of the path a link names (`{static}/images/x.jpg` too), unquoted."""
+    return posixpath.basename(unquote(urlsplit(html.unescape(target.strip())).path))
+
+
+def _rewrite(item, s, by_url, found, names):
+    """`names`: the file names (_file_name) of the pictures in `found`, under their source and their URL."""
     content = getattr(item, "_content", None)
     if not content or not found:
         return
@@ -361,6 +368,8 @@ def _rewrite(item, s, by_url, found):
         return found[rel].picture(attrs, s["IMAGES_SIZES"], eager=count[0] <= s["IMAGES_EAGER"])
 
     def link(m):
+        if _file_name(m.group(3)) not in names:
+            return m.group(0)  # not a picture's file: most links, spared resolving them against the page
         rel = _static_path(item, m.group(3), s, by_url)
         if rel not in found:
             return m.group(0)
