@@ -12,7 +12,7 @@ from babel.support import Translations
 from markupsafe import Markup
 
 from pelican import signals
-from pelican.generators import ArticlesGenerator, PagesGenerator
+from pelican.generators import ArticlesGenerator
 from pelican.paginator import PaginationRule
 from pelican.utils import order_content
 
@@ -177,6 +177,7 @@ def page_finalized(generator):
             where, 1, 1, "home",
             f"there is no home page in {lang!r}: add this file with translation_key: home, lang: {lang}, "
             f"save_as: {generator.settings['HOME_URL']}index.html, url: {generator.settings['HOME_URL']}")])
+    freeze_urls(generator)  # here, not in a receiver of its own: blinker calls a signal's receivers in no set order
 
 
 def _pair(table, slug, code, other):
@@ -234,17 +235,22 @@ def listing_alternates(settings, kind, slug=None, number=1):
     return found if len(found) > 1 else []
 
 
-def freeze_urls(generators):
-    """Compute each article's and page's url and save_as once. Pelican formats them from
-    the settings on every access, and the templates ask for them thousands of times (about
-    a sixth of a rendering run); once every generator is done, they cannot change."""
-    for generator in generators:
-        lists = (ARTICLE_LISTS if isinstance(generator, ArticlesGenerator)
-                 else PAGE_LISTS if isinstance(generator, PagesGenerator) else ())
-        for item in chain.from_iterable(getattr(generator, name) for pair in lists for name in pair):
-            for key in ("url", "save_as"):
-                if not hasattr(item, f"override_{key}"):
-                    setattr(item, f"override_{key}", getattr(item, key))
+def freeze_urls(generator):
+    """Compute each article's or page's url and save_as once, when its generator is done.
+    Pelican formats them from the settings on every access, and the checks, the pictures and
+    the templates after it ask for them thousands of times (a sixth of a rendering run, and of
+    the editing loop's run); nothing after a generator's own run changes them (the items of
+    other languages were given their own language's address when they were read)."""
+    lists = ARTICLE_LISTS if isinstance(generator, ArticlesGenerator) else PAGE_LISTS
+    for item in chain.from_iterable(getattr(generator, name) for pair in lists for name in pair):
+        for key in ("url", "save_as"):
+            if not hasattr(item, f"override_{key}"):
+                setattr(item, f"override_{key}", getattr(item, key))
+
+
+def article_finalized(generator):
+    listing_counterparts(generator)
+    freeze_urls(generator)
 
 
 def static_finalized(generator):
@@ -315,9 +321,8 @@ def register():
     signals.initialized.connect(initialized)
     signals.generator_init.connect(generator_init)
     signals.article_generator_pretaxonomy.connect(article_pretaxonomy)
-    signals.article_generator_finalized.connect(listing_counterparts)
+    signals.article_generator_finalized.connect(article_finalized)
     signals.page_generator_finalized.connect(page_finalized)
     signals.static_generator_finalized.connect(static_finalized)
     signals.article_writer_finalized.connect(write_feed)
     signals.feed_generated.connect(feed_generated)
-    signals.all_generators_finalized.connect(freeze_urls)
