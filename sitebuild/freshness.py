@@ -122,7 +122,8 @@ def keep_cache_if_valid(settings_file, settings, extra):
     cache = Path(settings["CACHE_PATH"])
     fingerprint = code_fingerprint(settings_file, settings, extra)
     stamp = cache / STAMP
-    if cache.is_dir() and not (stamp.is_file() and stamp.read_text(encoding="utf-8") == fingerprint):
-        shutil.rmtree(cache)
+    if cache.is_dir() and stamp.is_file() and stamp.read_text(encoding="utf-8") == fingerprint:
+        return
+    shutil.rmtree(cache, ignore_errors=True)
     cache.mkdir(parents=True, exist_ok=True)
     stamp.write_text(fingerprint, encoding="utf-8")

@@ -42,12 +42,14 @@ def test_a_saved_post_is_shown_first_and_only_the_pages_that_show_it_are_written
     before = files(out)
     post = site / "content" / "blog" / post_name(12, "nl")
     post.write_text(post.read_text(encoding="utf-8") + "\nEen nieuwe alinea: markering-eerst.\n", encoding="utf-8")
+    cache = files(site / "cache")
     warm = start_warm_pelican(site / "pelicanconf.py")
     try:
         runs = show_first(site, [post], warm)
     finally:
         warm.close()
     assert [r.lang for r in runs] == ["nl"]  # the body changed: the English pages cannot have
+    assert files(site / "cache") == cache  # the content cache was read, not written again: the full build does
     page = f"blog/{slug_for(12, 'nl')}/index.html"
     assert "markering-eerst" in (out / page).read_text(encoding="utf-8")
     after = files(out)

@@ -98,9 +98,10 @@ def generator_init(generator):
     locales = {code: og_locale(code) for code in s.get("LANGUAGES", {s["DEFAULT_LANG"]: None})}
     generator.env.filters["og_locale"] = locales.__getitem__
     generator.env.filters["person"] = lambda name: {"@type": "Person", "name": name}
-    if s.get("CACHE_CONTENT") and s.get("LOAD_CONTENT_CACHE"):
+    if s.get("LOAD_CONTENT_CACHE"):
         # Compiled templates are kept beside the content cache, so that a build does not
-        # compile every template again (Jinja compares each template's source first).
+        # compile every template again (Jinja compares each template's source first); the
+        # editing loop's first step reads that cache without writing it (CACHE_CONTENT off).
         path = os.path.join(s["CACHE_PATH"], "templates")
         os.makedirs(path, exist_ok=True)
         generator.env.bytecode_cache = FileSystemBytecodeCache(path)
