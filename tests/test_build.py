@@ -382,3 +382,33 @@ def test_the_build_state_is_replaced_whole(tmp_path):
         assert opened.read() == old
     assert BuildState.read(tmp_path) == BuildState("b" * 64)
     assert [p.name for p in tmp_path.iterdir()] == [".build-stamp"]
+
+
+def test_a_header_changed_in_place_changes_the_other_languages_fingerprint(tmp_path):
+    """The development server asks for every language's fingerprint at each save, and a file's
+    header is read again only when the file changed: a header edit of the same length, saved in
+    place, still reaches the other language's fingerprint; an edit below the header does not."""
+    import os
+
+    from sitebuild.build import read_site_settings
+    from sitebuild.freshness import language_fingerprints
+
+    root = copy_site(tmp_path / "site")
+    settings = read_site_settings(root / "pelicanconf.py")
+
+    def fingerprints():
+        return language_fingerprints(root / "pelicanconf.py", settings, root / "content", None, ["nl", "en"])
+
+    post = root / "content/blog/kracht-van-samenwerken.en.md"
+    before = fingerprints()
+    assert fingerprints() == before
+    text = post.read_text(encoding="utf-8")
+    st = post.stat()
+    post.write_text(text + "Below the header.\n", encoding="utf-8")
+    body = fingerprints()
+    assert body["nl"] == before["nl"] and body["en"] != before["en"]
+    post.write_text(text.replace("the-power-of-collaboration", "the-power-of-cooperation!!"), encoding="utf-8")
+    os.utime(post, ns=(st.st_atime_ns, st.st_mtime_ns + 1))
+    assert post.stat().st_size == st.st_size  # the same length: only the time tells it changed
+    header = fingerprints()
+    assert header["nl"] != before["nl"] and header["en"] != before["en"]
