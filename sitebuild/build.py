@@ -25,7 +25,7 @@ from . import DEV_SETTINGS, ROOT
 from .errors import BuildFailed
 from .freshness import (LANGUAGE_STAMPS, STAMP, BuildState, code_fingerprint, keep_cache_if_valid,
                         language_fingerprints)
-from .search import SEARCH_STAMP, index_for_search, language_pages, read_stamp, write_stamp
+from .search import SEARCH_STAMP, index_for_search, language_pages, link_or_copy, read_stamp, write_stamp
 
 SITEWIDE_LATER = ("pagefind", SEARCH_STAMP, "sitemap.xml", "robots.txt", "_headers")  # what finish_build() renews
 
@@ -70,12 +70,12 @@ def _unique_lines(texts):
 
 
 def _link(src, dst):
-    """`src` (a file or a tree) at `dst` too, by hard links: the output being served keeps every
+    """`src` (a file or a tree) at `dst` too, by hard links (link_or_copy): the output being served keeps every
     file until the fresh one is swapped in, and keeps them all when the build fails."""
     if src.is_dir():
-        shutil.copytree(src, dst, copy_function=os.link, dirs_exist_ok=True)
+        shutil.copytree(src, dst, copy_function=link_or_copy, dirs_exist_ok=True)
     else:
-        os.link(src, dst)
+        link_or_copy(src, dst)
 
 
 def _carry_over_unchanged_language(lang, settings, output, fresh):

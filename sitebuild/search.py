@@ -68,15 +68,21 @@ def read_stamp(site):
         return {}
 
 
+def link_or_copy(src, dst):
+    """`dst` as a hard link to the file `src` (nothing copied, and the file a reader has open stays
+    whole); a copy where the file system has no hard links between the two."""
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
 def _link_tree(site, pages, dest):
-    """`dest` mirrors `site` with only `pages` in it (hard links; copies across file systems)."""
+    """`dest` mirrors `site` with only `pages` in it (link_or_copy)."""
     for page in pages:
         target = dest / page.relative_to(site)
         target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(page, target)
-        except OSError:
-            shutil.copy2(page, target)
+        link_or_copy(page, target)
 
 
 def index_for_search(site, settings, langs=None, bundle=None):
