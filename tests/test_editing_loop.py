@@ -5,13 +5,16 @@ makes the same site as a build from scratch; the search index takes the saved po
 between, and is not made again by the full build when its pages did not change."""
 
 import hashlib
+import json
+import subprocess
 
 import pytest
 
 from bench.content import post_name, slug_for
 from bench.serve import index_text
 from bench.sites import prepare_site
-from sitebuild.build import build_pages_first, build_site, finish_build, show_changes_first, start_warm_pelican
+from sitebuild.build import (build_pages_first, build_site, finish_build, pelican_command, show_changes_first,
+                             start_warm_pelican)
 from sitebuild.errors import BuildFailed
 from sitebuild.freshness import BuildState
 
@@ -99,6 +102,25 @@ def test_a_mistake_in_the_saved_post_fails_the_first_step_and_leaves_the_output(
         assert not list(site.glob(".output-*"))
     finally:
         post.write_text(good, encoding="utf-8")
+
+
+def test_a_run_writing_only_some_pages_makes_no_directory_for_the_pages_it_skips(site, tmp_path):
+    """The first step's run (PUBLISHING_WRITE_ONLY) skips most listing pages: it makes no
+    directory for them (hundreds of empty ones at 1,000 posts, made and removed at each save)."""
+    post = site / "content" / "blog" / post_name(12, "nl")
+    out = tmp_path / "out"
+    cmd = pelican_command(site / "pelicanconf.py", site / "content", out, "nl",
+                          {"PUBLISHING_WRITE_ONLY": json.dumps([str(post)]), "CACHE_CONTENT": "false"})
+    run = subprocess.run(cmd, cwd=site, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    written = {p.relative_to(out).as_posix() for p in out.rglob("*.html")}
+    assert f"blog/{slug_for(12, 'nl')}/index.html" in written
+    assert f"blog/{slug_for(3, 'nl')}/index.html" not in written
+    tags = {p.relative_to(site / "output").as_posix() for p in (site / "output").glob("blog/tag/*/index.html")}
+    assert tags & written and tags - written, "some tag pages show the post, some do not"
+    assert not (out / "skipped.html").exists()
+    empty = [d.relative_to(out).as_posix() for d in out.rglob("*") if d.is_dir() and not any(d.rglob("*.*"))]
+    assert empty == []
 
 
 def test_other_changes_are_left_to_the_full_build(site):

@@ -15,6 +15,8 @@ also finds the listing pages the post is on.
 
 import os
 
+from pelican import writers as pelican_writers
+from pelican.utils import sanitised_join
 from pelican.writers import Writer
 
 from buildcheck.links import content_items
@@ -72,16 +74,27 @@ class SelectiveWriter(Writer):
         article = kwargs.get("article")
         if article is not None and not self.shows_chosen([article]):
             return None  # another post's page
+        # Pelican's writer makes a page's directory after rendering the page and before opening
+        # its file: a page of a listing that is skipped gets the output's own directory instead
+        # (hundreds of empty directories otherwise, made and removed at every save).
+        pelican_writers.sanitised_join = self._join
         try:
             return super().write_file(name, _Template(template, self), context, relative_urls, paginated,
                                       template_name, override_output, url, **kwargs)
         finally:
+            pelican_writers.sanitised_join = sanitised_join
             self.skipping = False
+
+    def _join(self, output_path, name):
+        return sanitised_join(output_path, _SKIPPED if self.skipping else name)
 
     def _open_w(self, filename, encoding, override=False):
         if self.skipping:
             return _Skipped()
         return super()._open_w(filename, encoding, override)
+
+
+_SKIPPED = "skipped.html"  # never opened: _open_w gives a _Skipped for it
 
 
 def _key(item):
