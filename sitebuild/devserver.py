@@ -44,7 +44,7 @@ from pathlib import Path
 import uvicorn
 import watchfiles
 
-from publishing.sitewide import headers_for
+from publishing.sitewide import headers_for, sitemap_entries
 
 from . import ROOT
 from .build import build_pages_first, build_site, finish_build, read_site_settings, show_changes_first, start_warm_pelican
@@ -216,6 +216,8 @@ class Rebuilder:
             if errors is None:
                 self._warm_up()
                 if not runs:
+                    if first:
+                        self._read_ahead()
                     self._say("output/ is up to date" + (f" ({what})" if what else ""))
                     return True
                 self._say(("built" if first else "rebuilt") + f" in {seconds:.1f} s" + (f" ({what})" if what else ""))
@@ -254,6 +256,18 @@ class Rebuilder:
             self.warm = start_warm_pelican(self.settings_file)
         except Exception:  # noqa: BLE001 (only a speed-up)
             self.warm = None
+
+    def _read_ahead(self):
+        """The sitemap after each save reads every page's head, and parses only those it has not
+        seen (publishing.sitewide): when the first build found output/ up to date and read none,
+        read them now, in the background, so that the first save is as quick as the next."""
+        def read():
+            try:
+                sitemap_entries(self.output.rglob("*.html"))
+            except Exception:  # noqa: BLE001 (only a speed-up; a page replaced meanwhile is read later)
+                pass
+
+        threading.Thread(target=read, name="devserver-read-ahead", daemon=True).start()
 
     def close(self):
         """End the warm Pelican process."""

@@ -2,6 +2,7 @@
 
 import datetime
 import hashlib
+import os
 import re
 from pathlib import Path
 
@@ -412,3 +413,32 @@ def test_a_header_changed_in_place_changes_the_other_languages_fingerprint(tmp_p
     assert post.stat().st_size == st.st_size  # the same length: only the time tells it changed
     header = fingerprints()
     assert header["nl"] != before["nl"] and header["en"] != before["en"]
+
+
+def test_the_sitemap_reads_each_page_as_it_is_now_and_parses_a_head_it_has_seen_only_once(tmp_path, monkeypatch):
+    """sitemap_entries() remembers what a page's <head> gives by the head's own bytes: a head
+    changed in place (same size, same modification second) is read anew; an unchanged one is
+    not parsed again (the development server reads every page after each save)."""
+    import lxml.html
+    from publishing import sitewide
+
+    def page(lang, other, extra=""):
+        return (f'<!DOCTYPE html><html lang="{lang}"{extra}><head><title>t</title>'
+                f'<link rel="alternate" hreflang="{other}" href="/{other}/x/"></head><body><p>x</p></body></html>')
+
+    (tmp_path / "en").mkdir()
+    a, b = tmp_path / "a.html", tmp_path / "en" / "b.html"
+    a.write_text(page("nl", "en"))
+    b.write_text(page("en", "nl"))
+    parsed = []
+    real = lxml.html.fromstring
+    monkeypatch.setattr(lxml.html, "fromstring", lambda data, *args, **kw: parsed.append(data) or real(data, *args, **kw))
+    assert [links for _, links in sitewide.sitemap_entries([a, b])] == [(("en", "/en/x/"),), (("nl", "/nl/x/"),)]
+    seen = len(parsed)
+    assert sitewide.sitemap_entries([a, b]) == [(a, (("en", "/en/x/"),)), (b, (("nl", "/nl/x/"),))]
+    assert len(parsed) == seen, "an unchanged head was parsed again"
+    stat = a.stat()
+    a.write_text(page("nl", "de"))  # the same size
+    os.utime(a, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    b.write_text(page("en", "nl", ' data-sitemap="exclude"'))
+    assert sitewide.sitemap_entries([a, b]) == [(a, (("de", "/de/x/"),))]

@@ -284,3 +284,29 @@ def test_each_kind_of_file_is_served_with_its_type_and_content(live, name, kind)
     (live.root / "output" / "planted" / name).write_bytes(body)
     status, headers, got = get(live, f"/planted/{name}")
     assert (status, headers["Content-Type"].split(";")[0], got) == (200, kind, body)
+
+
+def test_a_server_started_on_a_built_site_reads_its_pages_heads_ahead_of_the_first_save(tmp_path, monkeypatch):
+    """The sitemap after a save parses only the heads it has not seen: when the first build
+    finds output/ up to date (nothing read), the server reads them in the background."""
+    import lxml.html
+    from publishing import sitewide
+
+    root = copy_site(tmp_path / "site")
+    build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root)
+    sitewide._HEADS.clear()
+    rebuilder = devserver.Rebuilder(root, out=io.StringIO())
+    try:
+        assert rebuilder.rebuild(first=True)
+        assert "output/ is up to date" in rebuilder.out.getvalue()
+        deadline = time.monotonic() + 30
+        while any(t.name == "devserver-read-ahead" for t in threading.enumerate()):
+            assert time.monotonic() < deadline, "the heads were not read within 30 s"
+            time.sleep(0.05)
+    finally:
+        rebuilder.close()
+    parsed = []
+    real = lxml.html.fromstring
+    monkeypatch.setattr(lxml.html, "fromstring", lambda data, *a, **kw: parsed.append(data) or real(data, *a, **kw))
+    entries = sitewide.sitemap_entries((root / "output").rglob("*.html"))
+    assert len(entries) > 10 and parsed == []

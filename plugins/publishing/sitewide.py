@@ -8,6 +8,7 @@ page is listed once, with the `<link rel="alternate" hreflang>` links it carries
 same links visitors' browsers and search engines read), so the two cannot disagree.
 """
 
+import hashlib
 import os
 import threading
 from contextlib import contextmanager
@@ -61,12 +62,35 @@ def sitemap_entries(pages):
         # Only the <head> matters, and parsing it alone keeps this fast on large sites.
         raw = page.read_bytes()
         end = raw.find(b"</head>")
-        doc = lxml.html.fromstring(raw[: end + 7] + b"</html>" if end != -1 else raw)
-        if doc.xpath("/html[@data-sitemap='exclude'] | //meta[@name='robots'][contains(@content, 'noindex')]"):
-            continue
-        entries.append((page, [(link.get("hreflang"), link.get("href"))
-                               for link in doc.xpath("//head/link[@rel='alternate'][@hreflang]")]))
+        links = _head_links(raw[: end + 7] + b"</html>" if end != -1 else raw)
+        if links is not None:
+            entries.append((page, links))
     return entries
+
+
+# What a page's <head> gives the sitemap, by the head's digest: in the development server,
+# after a save, every page but the few the save changed has a head parsed before (reading it
+# all again took as long as Pagefind's index of the saved post's language, on the same cores).
+_HEADS = {}
+_HEADS_KEPT = 50_000  # heads remembered, at most: emptied beyond that
+
+
+def _head_links(head):
+    """The alternates (hreflang, href) of a page from its head, or None if the page stays out
+    of the sitemap."""
+    key = hashlib.blake2b(head, digest_size=16).digest()
+    if key in _HEADS:
+        return _HEADS[key]
+    doc = lxml.html.fromstring(head)
+    if doc.xpath("/html[@data-sitemap='exclude'] | //meta[@name='robots'][contains(@content, 'noindex')]"):
+        links = None
+    else:
+        links = tuple((link.get("hreflang"), link.get("href"))
+                      for link in doc.xpath("//head/link[@rel='alternate'][@hreflang]"))
+    if len(_HEADS) >= _HEADS_KEPT:
+        _HEADS.clear()
+    _HEADS[key] = links
+    return links
 
 
 def write_sitemap(output, site_origin, entries=None):
