@@ -32,7 +32,7 @@ from pathlib import Path
 from bench.serve import index_text
 
 # A callable in sitebuild.build with one of these names is taken to be the search-index step.
-SEARCH_STEP_NAMES = ("index_for_search", "build_search_index", "search_index", "build_search", "pagefind_index",
+SEARCH_STEP_NAMES = ("start_indexing", "index_for_search", "build_search_index", "search_index", "build_search", "pagefind_index",
                      "index_search", "build_pagefind", "run_pagefind")
 
 
@@ -80,21 +80,30 @@ def _measured_run(rss_list, durations, ends=None):
 
 
 class _MeasuredSubprocess:
-    """Stands in for the subprocess module in sitebuild.search: its run() also records each
-    Pagefind process's own peak RSS (os.wait4)."""
+    """Stands in for the subprocess module in sitebuild.search: the processes it starts
+    (Popen) and runs (run) also record each Pagefind process's own peak RSS (os.wait4)."""
 
     def __init__(self, rss_list):
         self.rss_list = rss_list
+        rss = rss_list
+
+        class Popen(subprocess.Popen):
+            def wait(self, timeout=None):
+                if self.returncode is None:
+                    _, status, usage = os.wait4(self.pid, 0)
+                    self.returncode = os.waitstatus_to_exitcode(status)
+                    rss.append(usage.ru_maxrss)
+                return self.returncode
+
+        self.Popen = Popen
 
     def __getattr__(self, name):
         return getattr(subprocess, name)
 
     def run(self, cmd, capture_output=False, text=False, **kwargs):
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            p = subprocess.Popen(cmd, stdout=out, stderr=err, **kwargs)
-            _, status, usage = os.wait4(p.pid, 0)
-            p.returncode = os.waitstatus_to_exitcode(status)
-            self.rss_list.append(usage.ru_maxrss)
+            p = self.Popen(cmd, stdout=out, stderr=err, **kwargs)
+            p.wait()
             out.seek(0)
             err.seek(0)
             o, e = out.read(), err.read()
@@ -127,10 +136,20 @@ def build_site(spec):
     if search_fn is not None:  # if build_site calls it, time it there
         def timed(*args, **kwargs):
             t = time.perf_counter()
-            try:
-                return search_fn(*args, **kwargs)
-            finally:
+            answer = search_fn(*args, **kwargs)
+            wait = getattr(answer, "wait", None)
+            if not callable(wait):
                 search_times.append((t, time.perf_counter()))
+                return answer
+
+            def waited():  # a step that starts the indexing works until its wait() returns
+                try:
+                    return wait()
+                finally:
+                    search_times.append((t, time.perf_counter()))
+
+            answer.wait = waited
+            return answer
 
         setattr(engine, search_name, timed)
     later = bool(spec.get("later"))

@@ -25,7 +25,7 @@ from . import DEV_SETTINGS, ROOT
 from .errors import BuildFailed
 from .freshness import (LANGUAGE_STAMPS, STAMP, BuildState, code_fingerprint, keep_cache_if_valid,
                         language_fingerprints)
-from .search import SEARCH_STAMP, index_for_search, language_pages, link_or_copy, read_stamp, write_stamp
+from .search import SEARCH_STAMP, language_pages, link_or_copy, read_stamp, start_indexing, write_stamp
 
 SITEWIDE_LATER = ("pagefind", SEARCH_STAMP, "sitemap.xml", "robots.txt", "_headers")  # what finish_build() renews
 
@@ -396,29 +396,26 @@ def show_changes_first(changes, settings_file=DEV_SETTINGS, output=ROOT / "outpu
 
 
 def _index_and_read(site, settings, lang, then=None):
-    """Pagefind for one language's pages (its own process) while this thread reads their
-    sitemap entries, and calls then(entries): (entries, digests, None) (see index_for_search),
-    or (entries, {}, BuildFailed) when Pagefind failed."""
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        search = pool.submit(index_for_search, site, settings, [lang])
-        entries = sitemap_entries(language_pages(site, settings, lang))
-        if then is not None:
-            then(entries)
-        try:
-            return entries, search.result(), None
-        except BuildFailed as e:
-            return entries, {}, e
+    """Pagefind for one language's pages (its own process, started first) while this thread
+    reads their sitemap entries, and calls then(entries): (entries, digests, None) (see
+    start_indexing), or (entries, {}, BuildFailed) when Pagefind failed."""
+    search = start_indexing(site, settings, [lang])
+    entries = sitemap_entries(language_pages(site, settings, lang))
+    if then is not None:
+        then(entries)
+    try:
+        return entries, search.wait(), None
+    except BuildFailed as e:
+        return entries, {}, e
 
 
 def sitewide_and_search(output, settings, langs=None, bundle=None):
     """The sitewide files (sitemap, robots, headers) and the search index, side by side:
-    Pagefind runs in its own processes while this one parses the pages for the sitemap."""
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        search = pool.submit(index_for_search, output, settings, langs, bundle)
-        write_sitewide_files(output, settings)
-        return search.result()
+    Pagefind, started first, runs in its own processes while this one parses the pages for the
+    sitemap."""
+    search = start_indexing(output, settings, langs, bundle)
+    write_sitewide_files(output, settings)
+    return search.wait()
 
 
 def finish_build(settings_file=DEV_SETTINGS, output=ROOT / "output"):

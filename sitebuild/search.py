@@ -21,7 +21,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from publishing.sitewide import replace_whole
@@ -85,33 +84,70 @@ def _link_tree(site, pages, dest):
         link_or_copy(page, target)
 
 
-def index_for_search(site, settings, langs=None, bundle=None):
-    """Pagefind, one process and one index per language, side by side (both cores), into
+class Indexing:
+    """Pagefind at work for some languages (start_indexing()); wait() gives their digests."""
+
+    def __init__(self):
+        self.runs = []  # (lang, digest, process or None, its page tree, its log)
+
+    def wait(self):
+        """{lang: digest of its indexed pages, or None when its index was left as it was};
+        raises BuildFailed when a Pagefind failed. The page trees are removed either way."""
+        failed = []
+        try:
+            for lang, _, proc, _, log in self.runs:
+                if proc is not None and proc.wait() != 0:
+                    log.seek(0)
+                    failed.append(f"{lang}: {log.read().decode(errors='replace')}")
+        finally:
+            for _, _, _, tree, log in self.runs:
+                if tree is not None:
+                    tree.cleanup()
+                    log.close()
+        if failed:
+            raise BuildFailed("pagefind: indexing failed:\n" + "\n".join(failed))
+        return {lang: digest for lang, digest, *_ in self.runs}
+
+
+def start_indexing(site, settings, langs=None, bundle=None):
+    """Start Pagefind, one process and one index per language, side by side, into
     site/pagefind/<lang>/ or `bundle`/<lang>/; `langs`: only these languages. A language whose
     indexed pages are those its index in site/pagefind/ was made from (SEARCH_STAMP) is not
-    indexed again, nor written to `bundle`. Returns {lang: digest of its indexed pages, or None
-    when its index was left as it was}: write_stamp() records them once the index is in place."""
+    indexed again, nor written to `bundle`. Returns at once: the caller reads the pages for the
+    sitemap while Pagefind works, then calls wait() (an Indexing); write_stamp() records the
+    digests once the index is in place."""
     site = Path(site)
     root = Path(bundle) if bundle else site / "pagefind"
     stamp = read_stamp(site)
+    indexing = Indexing()
+    try:
+        for lang in list(settings["LANGUAGES"]) if langs is None else langs:
+            pages, digest = indexed_pages(site, settings, lang)
+            if stamp.get(lang) == digest and (site / "pagefind" / lang / "pagefind-entry.json").is_file():
+                indexing.runs.append((lang, None, None, None, None))
+                continue
+            shutil.rmtree(root / lang, ignore_errors=True)  # made anew: no stale fragment, no file written through a link
+            tree = tempfile.TemporaryDirectory(prefix=f".search-{lang}-", dir=site.parent)
+            log = tempfile.TemporaryFile(dir=tree.name)
+            _link_tree(site, pages, Path(tree.name))
+            proc = subprocess.Popen([sys.executable, "-m", "pagefind", "--site", tree.name, "--silent",
+                                     "--output-path", str(root / lang)], stdout=log, stderr=subprocess.STDOUT)
+            indexing.runs.append((lang, digest, proc, tree, log))
+    except BaseException:
+        for _, _, proc, tree, log in indexing.runs:
+            if proc is not None:
+                proc.kill()
+                proc.wait()
+                log.close()
+                tree.cleanup()
+        raise
+    return indexing
 
-    def one(lang):
-        pages, digest = indexed_pages(site, settings, lang)
-        if stamp.get(lang) == digest and (site / "pagefind" / lang / "pagefind-entry.json").is_file():
-            return lang, None, None
-        shutil.rmtree(root / lang, ignore_errors=True)  # made anew: no stale fragment, no file written through a link
-        with tempfile.TemporaryDirectory(prefix=f".search-{lang}-", dir=site.parent) as tree:
-            _link_tree(site, pages, Path(tree))
-            return lang, digest, subprocess.run([sys.executable, "-m", "pagefind", "--site", tree, "--silent",
-                                                 "--output-path", str(root / lang)], capture_output=True, text=True)
 
-    langs = list(settings["LANGUAGES"]) if langs is None else langs
-    with ThreadPoolExecutor(max_workers=max(1, len(langs))) as pool:
-        runs = list(pool.map(one, langs))
-    failed = [f"{lang}: {p.stdout}{p.stderr}" for lang, _, p in runs if p is not None and p.returncode != 0]
-    if failed:
-        raise BuildFailed("pagefind: indexing failed:\n" + "\n".join(failed))
-    return {lang: digest for lang, digest, _ in runs}
+def index_for_search(site, settings, langs=None, bundle=None):
+    """start_indexing(), waited for: {lang: digest of its indexed pages, or None when its index
+    was left as it was}."""
+    return start_indexing(site, settings, langs, bundle).wait()
 
 
 def write_stamp(site, digests):

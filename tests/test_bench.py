@@ -207,6 +207,10 @@ def test_tiny_site_page_count_matches_an_independent_count(tiny_site):
     assert result["pages"] == len(expected) == bench.build_run.count_pages(output)
     assert result["seconds"] > 0 and result["rss_kib"] > 10_000
     assert len(result["rss_processes"]) == 2  # one Pelican process per language
+    # The search index is timed where the build makes it, and each language's Pagefind weighed.
+    assert result["search"] == "included: build_site runs start_indexing()"
+    assert 0 < result["search_total_seconds"] < result["seconds"]
+    assert len(result["rss_pagefind"]) == 2 and min(result["rss_pagefind"]) > 1_000
 
 
 def test_plain_baseline_builds_the_same_posts(tiny_site, tmp_path):
