@@ -169,7 +169,7 @@ def build_site(spec):
                 if spec.get("page"):  # the changed page, served from then on, shows the change
                     page = Path(spec["page"])
                     result["page_shown_first"] = page.is_file() and spec["marker"] in page.read_text(encoding="utf-8")
-                engine.finish_build(settings_file=spec["settings"], output=output)  # as the server: index them
+                engine.finish_build(settings_file=spec["settings"], output=output, prepared=shown)  # as the server
                 result["index_seconds"] = time.perf_counter() - start
                 if spec.get("marker"):  # the search index has the changed page's new words
                     result["index_has_change"] = spec["marker"].encode() in index_text(output)

@@ -25,7 +25,8 @@ from . import DEV_SETTINGS, ROOT
 from .errors import BuildFailed
 from .freshness import (LANGUAGE_STAMPS, STAMP, BuildState, code_fingerprint, keep_cache_if_valid,
                         language_fingerprints)
-from .search import SEARCH_STAMP, language_pages, link_or_copy, read_stamp, start_indexing, write_stamp
+from .search import (SEARCH_STAMP, PreparedIndex, language_pages, link_or_copy, read_stamp, start_indexing,
+                     write_stamp)
 
 SITEWIDE_LATER = ("pagefind", SEARCH_STAMP, "sitemap.xml", "robots.txt", "_headers")  # what finish_build() renews
 
@@ -37,6 +38,7 @@ class LanguageRun:
     stdout: str
     stderr: str
     search_error: BuildFailed = None  # its Pagefind index failed
+    search_index: PreparedIndex = None  # show_changes_first(): its index, begun on the earlier pages
 
 
 def read_site_settings(settings_file):
@@ -365,7 +367,11 @@ def show_changes_first(changes, settings_file=DEV_SETTINGS, output=ROOT / "outpu
     # The run reads the content cache but does not write it back (pickling all of it again is a
     # tenth of this step at 1,000 posts): the full build after it reads the saved files anew.
     only = dict(extra or {}, PUBLISHING_WRITE_ONLY=json.dumps([str(p) for p in changes]), CACHE_CONTENT="false")
+    # Meanwhile, on the other core, Pagefind reads each changed language's indexed pages as they
+    # are: finish_build(prepared=...) then gives it only the pages this step changed.
+    indexes = {lang: PreparedIndex(output, settings, lang) for lang in todo}
     fresh = Path(tempfile.mkdtemp(prefix=".output-", dir=output.parent))
+    done = False
     try:
         commands = [pelican_command(settings_file, content, fresh, lang, only) for lang in todo]
         ran = None
@@ -377,7 +383,7 @@ def show_changes_first(changes, settings_file=DEV_SETTINGS, output=ROOT / "outpu
         if ran is None:
             with ThreadPoolExecutor(max_workers=len(todo)) as pool:
                 ran = list(pool.map(lambda cmd: _run(cmd, cwd), commands))
-        results = [LanguageRun(lang, *r) for lang, r in zip(todo, ran)]
+        results = [LanguageRun(lang, *r, search_index=indexes[lang]) for lang, r in zip(todo, ran)]
         failed = [r for r in results if r.returncode != 0]
         if failed:
             raise BuildFailed(_unique_lines([r.stderr for r in failed] + [r.stdout for r in failed]))
@@ -390,8 +396,12 @@ def show_changes_first(changes, settings_file=DEV_SETTINGS, output=ROOT / "outpu
                 target = output / path.relative_to(fresh)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(path, target)
+        done = True
     finally:
         shutil.rmtree(fresh, ignore_errors=True)
+        if not done:
+            for index in indexes.values():
+                index.close()
     return results
 
 
@@ -409,29 +419,33 @@ def _index_and_read(site, settings, lang, then=None):
         return entries, {}, e
 
 
-def sitewide_and_search(output, settings, langs=None, bundle=None):
+def sitewide_and_search(output, settings, langs=None, bundle=None, prepared=None):
     """The sitewide files (sitemap, robots, headers) and the search index, side by side:
     Pagefind, started first, runs in its own processes while this one parses the pages for the
-    sitemap."""
-    search = start_indexing(output, settings, langs, bundle)
+    sitemap (`prepared`: see start_indexing)."""
+    search = start_indexing(output, settings, langs, bundle, prepared)
     write_sitewide_files(output, settings)
     return search.wait()
 
 
-def finish_build(settings_file=DEV_SETTINGS, output=ROOT / "output"):
+def finish_build(settings_file=DEV_SETTINGS, output=ROOT / "output", prepared=None):
     """The rest of a build_pages_first() or show_changes_first(): write the sitewide files
     (sitemap, robots, headers), index the rebuilt languages for search (those whose indexed
     pages changed) and swap their indexes in; after build_pages_first(), the output is then up
-    to date. Returns False when there was nothing to finish."""
+    to date. `prepared`: the runs show_changes_first() returned, whose search indexes it began.
+    Returns False when there was nothing to finish."""
     output = Path(output).resolve()
+    indexes = {run.lang: run.search_index for run in prepared or () if run.search_index is not None}
     state = BuildState.read(output)
     if state is None or not state.pending:
+        for index in indexes.values():
+            index.close()
         return False
     new = output / ".pagefind-new"
     for leftover in (new, *output.parent.glob(".output-old-*")):
         shutil.rmtree(leftover, ignore_errors=True)
     digests = sitewide_and_search(output, read_site_settings(Path(settings_file).resolve()),
-                                  langs=list(state.pending), bundle=new)
+                                  langs=list(state.pending), bundle=new, prepared=indexes)
     (output / "pagefind").mkdir(exist_ok=True)
     for lang in [lang for lang in state.pending if digests.get(lang) is not None]:  # the others' pages did not change
         _replace_dir(new / lang, output / "pagefind" / lang)  # the old index is left in `new`

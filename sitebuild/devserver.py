@@ -200,7 +200,7 @@ class Rebuilder:
                     if shown:
                         self._announce(None)
                         self._say(f"shown in {time.monotonic() - started:.1f} s ({what})")
-                        self._finish(started)  # the search index and sitemap find the new pages now
+                        self._finish(started, shown)  # the search index and sitemap find the new pages now
                     # The first build is a whole one; later ones show the pages first and
                     # renew the search index and sitemap right after (finish_build), which
                     # indexes only a language whose indexed pages changed.
@@ -275,9 +275,9 @@ class Rebuilder:
             self.warm.close()
             self.warm = None
 
-    def _finish(self, started):
+    def _finish(self, started, shown=None):
         try:
-            finish_build(settings_file=self.settings_file, output=self.output)
+            finish_build(settings_file=self.settings_file, output=self.output, prepared=shown)
         except Exception as e:  # noqa: BLE001 (report, keep serving: the pages are new already)
             self._say(f"  search index and sitemap: FAILED ({type(e).__name__}: {e})".replace("\n", " "))
         else:

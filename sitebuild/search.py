@@ -12,8 +12,16 @@ all its pages. So it is not made again when the pages it indexes are, byte for b
 was made from (their digest is kept in SEARCH_STAMP beside the index): after a saved post the
 development server indexes the post's new page once, and the full build that follows finds
 nothing left to index.
+
+That one index after a save is begun early (PreparedIndex): while the saved post's pages are
+made, a Pagefind service (Pagefind's Python API, the same index as its command, byte for byte)
+reads the language's indexed pages as they are, at the lowest priority, on the core that run
+leaves idle; afterwards it is given only the pages that changed (for an address, Pagefind keeps
+the page it was given last) and writes the index. What it cannot take in (a page it read that
+is gone) is left to the command, which makes the index anew.
 """
 
+import asyncio
 import hashlib
 import json
 import os
@@ -21,6 +29,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 from publishing.sitewide import replace_whole
@@ -46,18 +55,25 @@ def language_pages(site, settings, lang):
 def indexed_pages(site, settings, lang):
     """(pages, digest): the pages of `lang` Pagefind indexes (those with the marker, or every
     page if none has it) and a digest of their addresses and contents."""
+    chosen, digest = _indexed(site, settings, lang)
+    return [page for page, _ in chosen], digest
+
+
+def _indexed(site, settings, lang):
+    """indexed_pages(), each page with the bytes the digest was made from: [(page, bytes)], digest."""
     site = Path(site)
     pages = sorted(language_pages(site, settings, lang))
     marked, everything = hashlib.sha256(), hashlib.sha256()
-    chosen = []
+    chosen, read = [], []
     for page in pages:
         data = page.read_bytes()
         entry = page.relative_to(site).as_posix().encode() + b"\0" + hashlib.sha256(data).digest()
         everything.update(entry)
+        read.append((page, data))
         if MARKER in data:
             marked.update(entry)
-            chosen.append(page)
-    return (chosen, marked.hexdigest()) if chosen else (pages, everything.hexdigest())
+            chosen.append((page, data))
+    return (chosen, marked.hexdigest()) if chosen else (read, everything.hexdigest())
 
 
 def read_stamp(site):
@@ -87,61 +103,191 @@ def _link_tree(site, pages, dest):
 class Indexing:
     """Pagefind at work for some languages (start_indexing()); wait() gives their digests."""
 
-    def __init__(self):
+    def __init__(self, site, settings, root):
+        self.site, self.settings, self.root = site, settings, root
         self.runs = []  # (lang, digest, process or None, its page tree, its log)
+        self.prepared = []  # (lang, digest, future of a PreparedIndex's finish)
+
+    def start(self, lang, pages, digest):
+        """Pagefind's command on `pages`, into root/lang (made anew: no stale fragment, no file
+        written through a link)."""
+        shutil.rmtree(self.root / lang, ignore_errors=True)
+        tree = tempfile.TemporaryDirectory(prefix=f".search-{lang}-", dir=self.site.parent)
+        log = tempfile.TemporaryFile(dir=tree.name)
+        self.runs.append((lang, digest, None, tree, log))  # cleaned up by wait() even if Popen fails
+        _link_tree(self.site, pages, Path(tree.name))
+        proc = subprocess.Popen([sys.executable, "-m", "pagefind", "--site", tree.name, "--silent",
+                                 "--output-path", str(self.root / lang)], stdout=log, stderr=subprocess.STDOUT)
+        self.runs[-1] = (lang, digest, proc, tree, log)
 
     def wait(self):
         """{lang: digest of its indexed pages, or None when its index was left as it was};
         raises BuildFailed when a Pagefind failed. The page trees are removed either way."""
         failed = []
         try:
+            for lang, digest, finishing in self.prepared:
+                try:
+                    finishing.result(PreparedIndex.TIMEOUT)
+                except Exception:  # noqa: BLE001 (the index is made anew by the command, which reports any problem)
+                    self.start(lang, [page for page, _ in _indexed(self.site, self.settings, lang)[0]], digest)
             for lang, _, proc, _, log in self.runs:
                 if proc is not None and proc.wait() != 0:
                     log.seek(0)
                     failed.append(f"{lang}: {log.read().decode(errors='replace')}")
         finally:
-            for _, _, _, tree, log in self.runs:
+            for _, _, proc, tree, log in self.runs:
+                if proc is not None and proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
                 if tree is not None:
-                    tree.cleanup()
                     log.close()
+                    tree.cleanup()
         if failed:
             raise BuildFailed("pagefind: indexing failed:\n" + "\n".join(failed))
-        return {lang: digest for lang, digest, *_ in self.runs}
+        return {lang: digest for lang, digest, *_ in [*self.prepared, *self.runs]}
 
 
-def start_indexing(site, settings, langs=None, bundle=None):
+def start_indexing(site, settings, langs=None, bundle=None, prepared=None):
     """Start Pagefind, one process and one index per language, side by side, into
     site/pagefind/<lang>/ or `bundle`/<lang>/; `langs`: only these languages. A language whose
     indexed pages are those its index in site/pagefind/ was made from (SEARCH_STAMP) is not
-    indexed again, nor written to `bundle`. Returns at once: the caller reads the pages for the
-    sitemap while Pagefind works, then calls wait() (an Indexing); write_stamp() records the
-    digests once the index is in place."""
+    indexed again, nor written to `bundle`. `prepared`: {lang: PreparedIndex} begun on the
+    language's earlier pages, which then index only the pages that changed. Returns at once:
+    the caller reads the pages for the sitemap while Pagefind works, then calls wait() (an
+    Indexing); write_stamp() records the digests once the index is in place."""
     site = Path(site)
     root = Path(bundle) if bundle else site / "pagefind"
     stamp = read_stamp(site)
-    indexing = Indexing()
+    prepared = dict(prepared or {})
+    indexing = Indexing(site, settings, root)
     try:
         for lang in list(settings["LANGUAGES"]) if langs is None else langs:
-            pages, digest = indexed_pages(site, settings, lang)
+            pages, digest = _indexed(site, settings, lang)
             if stamp.get(lang) == digest and (site / "pagefind" / lang / "pagefind-entry.json").is_file():
                 indexing.runs.append((lang, None, None, None, None))
-                continue
-            shutil.rmtree(root / lang, ignore_errors=True)  # made anew: no stale fragment, no file written through a link
-            tree = tempfile.TemporaryDirectory(prefix=f".search-{lang}-", dir=site.parent)
-            log = tempfile.TemporaryFile(dir=tree.name)
-            _link_tree(site, pages, Path(tree.name))
-            proc = subprocess.Popen([sys.executable, "-m", "pagefind", "--site", tree.name, "--silent",
-                                     "--output-path", str(root / lang)], stdout=log, stderr=subprocess.STDOUT)
-            indexing.runs.append((lang, digest, proc, tree, log))
+            elif lang in prepared:
+                shutil.rmtree(root / lang, ignore_errors=True)
+                indexing.prepared.append((lang, digest, prepared.pop(lang).finish(site, pages, root / lang)))
+            else:
+                indexing.start(lang, [page for page, _ in pages], digest)
     except BaseException:
         for _, _, proc, tree, log in indexing.runs:
             if proc is not None:
                 proc.kill()
                 proc.wait()
+            if tree is not None:
                 log.close()
                 tree.cleanup()
         raise
+    finally:
+        for ready in prepared.values():
+            ready.close()
     return indexing
+
+
+def _yield_cpu(pid):
+    """The lowest priority for a process or thread (Linux): a begun index reads pages beside the
+    run that makes the saved post's page, which the editor waits for; it gets the core that run
+    leaves idle, not a share of the run's."""
+    if pid:
+        try:
+            os.setpriority(os.PRIO_PROCESS, pid, 19)
+        except (AttributeError, OSError):
+            pass
+
+
+class PreparedIndex:
+    """A language's search index begun before its pages change (the editing loop): while the
+    saved post's pages are made, a Pagefind service (Pagefind's Python API, which makes the same
+    index as its command, byte for byte) reads the language's indexed pages as they are, in the
+    background. finish() then gives it only the pages that changed since (for an address,
+    Pagefind keeps the page it was given last) and has it write the index. When that cannot give
+    the index of the pages as they are now (a page it read is gone or no longer indexed, the
+    service failed or took too long), finish()'s future fails: the index is made anew by the
+    command (Indexing.wait). close() ends the service; finish() closes it when done."""
+
+    TIMEOUT = 120  # seconds for any one step of the service
+
+    def __init__(self, site, settings, lang):
+        self.site, self.lang = Path(site), lang
+        self._loop = asyncio.new_event_loop()
+        threading.Thread(target=self._run, name=f"search-index-{lang}", daemon=True).start()
+        self._service = self._closed = None
+        self.written = False  # True once finish() has written the index
+        self._tree = tempfile.TemporaryDirectory(prefix=f".search-{lang}-", dir=self.site.parent)
+        self._begun = asyncio.run_coroutine_threadsafe(self._begin(settings), self._loop)
+
+    def _run(self):
+        _yield_cpu(threading.get_native_id())  # this thread's share of the reading
+        self._loop.run_forever()  # until _close() stops it
+        self._loop.close()
+
+    async def _begin(self, settings):
+        """Link the language's indexed pages into a tree and have the service read it: {address
+        relative to the site: digest of the bytes it read}."""
+        from pagefind.service import PagefindService  # noqa: PLC0415
+
+        pages = [page for page, _ in _indexed(self.site, settings, self.lang)[0]]
+        tree = Path(self._tree.name)
+        _link_tree(self.site, pages, tree)
+        read = {page.relative_to(self.site).as_posix(): hashlib.sha256((tree / page.relative_to(self.site)).read_bytes()).digest()
+                for page in pages}
+        self._service = await PagefindService().launch()
+        _yield_cpu(getattr(getattr(self._service, "_backend", None), "pid", None))
+        index = await asyncio.wait_for(self._service.create_index(), self.TIMEOUT)
+        await asyncio.wait_for(index.add_directory(str(tree)), self.TIMEOUT)
+        return index, read
+
+    def wait_read(self, timeout=TIMEOUT):
+        """Wait until the service has read the pages (finish() does not need this)."""
+        self._begun.result(timeout)
+
+    def finish(self, site, pages, output):
+        """Have the index take in `pages` ([(page, bytes)] of the language under `site`, as now)
+        and write it into `output`: a concurrent future, done when it is written."""
+        now = {page.relative_to(site).as_posix(): data for page, data in pages}
+        return asyncio.run_coroutine_threadsafe(self._finish(now, Path(output)), self._loop)
+
+    async def _finish(self, now, output):
+        try:
+            index, read = await asyncio.wait_for(asyncio.wrap_future(self._begun), self.TIMEOUT)
+            if not read.keys() <= now.keys():
+                raise LookupError("a page the index read is gone or no longer indexed")
+            for address, data in now.items():
+                if read.get(address) != hashlib.sha256(data).digest():
+                    url = "/" + (address[: -len("index.html")] if address.endswith("index.html") else address)
+                    await asyncio.wait_for(index.add_html_file(content=data.decode("utf-8"), url=url), self.TIMEOUT)
+            await asyncio.wait_for(index.write_files(output_path=str(output)), self.TIMEOUT)
+            self.written = True
+        finally:
+            self._loop.create_task(self._close())  # after the caller has the index: ending the service takes a tenth of a second
+
+    def close(self):
+        """End the service and remove its page tree (in the background)."""
+        if not self._closed and not self._loop.is_closed():
+            asyncio.run_coroutine_threadsafe(self._close(), self._loop)
+
+    def __del__(self):  # one begun and never finished nor closed
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 (the interpreter may be ending)
+            pass
+
+    async def _close(self):
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            await asyncio.wait_for(asyncio.wrap_future(self._begun), self.TIMEOUT)
+        except Exception:  # noqa: BLE001 (closing: whatever it did)
+            pass
+        if self._service is not None:
+            try:
+                await self._service.close()
+            except Exception:  # noqa: BLE001
+                pass
+        self._tree.cleanup()
+        self._loop.call_soon(self._loop.stop)
 
 
 def index_for_search(site, settings, langs=None, bundle=None):

@@ -6,7 +6,9 @@ between, and is not made again by the full build when its pages did not change."
 
 import hashlib
 import json
+import shutil
 import subprocess
+import time
 
 import pytest
 
@@ -66,8 +68,16 @@ def test_a_saved_post_is_shown_first_and_only_the_pages_that_show_it_are_written
     assert not list(site.glob(".output-*")), "the first step left its directory behind"
 
     # Then, as the development server does, the search index and sitemap take the new page in:
-    # only the changed language is indexed again.
-    assert finish_build(settings_file=site / "pelicanconf.py", output=out)
+    # only the changed language is indexed again, by the Pagefind service the first step began
+    # on the earlier pages (the full build below makes no index: the comparison with a build from
+    # scratch, byte for byte, is of that index).
+    assert runs[0].search_index is not None
+    assert finish_build(settings_file=site / "pelicanconf.py", output=out, prepared=runs)
+    assert runs[0].search_index.written, "the index begun by the first step was not the one written"
+    deadline = time.monotonic() + 30  # the service ends, and its page tree goes, once the index is written
+    while list(site.glob(".search-*")):
+        assert time.monotonic() < deadline, "the search index left its page tree behind"
+        time.sleep(0.05)
     assert b"markering-eerst" in index_text(out, "nl")
     indexed = files(out / "pagefind")
     assert {p.split("/")[0] for p in indexed if indexed[p][0] != before.get("pagefind/" + p, (None,))[0]} == {"nl"}
@@ -85,6 +95,39 @@ def test_a_saved_post_is_shown_first_and_only_the_pages_that_show_it_are_written
     assert set(ours) == set(theirs)
     assert [p for p in ours if ours[p][1] != theirs[p][1]] == []
     assert BuildState.read(out) == BuildState.read(scratch) and BuildState.read(out).up_to_date
+
+
+def tree_digests(directory):
+    return {p.relative_to(directory).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+def test_an_index_begun_on_pages_that_are_gone_is_made_anew_by_pagefinds_command(site, tmp_path):
+    """Pagefind cannot drop a page it has read: when a page the begun index read is gone, the
+    index is made by Pagefind's command instead, from the pages as they are."""
+    from sitebuild.build import read_site_settings
+    from sitebuild.search import PreparedIndex, start_indexing
+
+    out = tmp_path / "output"
+    shutil.copytree(site / "output", out)
+    settings = read_site_settings(site / "pelicanconf.py")
+    begun = PreparedIndex(out, settings, "nl")
+    begun.wait_read()
+    gone = out / "blog" / slug_for(7, "nl") / "index.html"
+    changed = out / "blog" / slug_for(8, "nl") / "index.html"
+    gone.unlink()
+    changed.write_text(changed.read_text(encoding="utf-8").replace("</article>", "<p>woord-nieuw</p></article>", 1),
+                       encoding="utf-8")
+    digests = start_indexing(out, settings, ["nl"], bundle=tmp_path / "begun" / "pagefind", prepared={"nl": begun}).wait()
+    again = start_indexing(out, settings, ["nl"], bundle=tmp_path / "command" / "pagefind").wait()
+    assert not begun.written and digests == again and digests["nl"]
+    assert tree_digests(tmp_path / "begun") == tree_digests(tmp_path / "command")
+    assert b"woord-nieuw" in index_text(tmp_path / "begun", "nl") and slug_for(7, "nl").encode() not in index_text(
+        tmp_path / "begun", "nl")
+    deadline = time.monotonic() + 30
+    while list(tmp_path.glob(".search-*")):
+        assert time.monotonic() < deadline, "a page tree of the search index was left behind"
+        time.sleep(0.05)
 
 
 def test_a_mistake_in_the_saved_post_fails_the_first_step_and_leaves_the_output(site):
