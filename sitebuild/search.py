@@ -56,23 +56,25 @@ def indexed_pages(site, settings, lang):
     """(pages, digest): the pages of `lang` Pagefind indexes (those with the marker, or every
     page if none has it) and a digest of their addresses and contents."""
     chosen, digest = _indexed(site, settings, lang)
-    return [page for page, _ in chosen], digest
+    return [page for page, _, _ in chosen], digest
 
 
 def _indexed(site, settings, lang):
-    """indexed_pages(), each page with the bytes the digest was made from: [(page, bytes)], digest."""
+    """indexed_pages(), each page with the bytes the digest was made from and their own digest:
+    [(page, bytes, sha256)], digest."""
     site = Path(site)
     pages = sorted(language_pages(site, settings, lang))
     marked, everything = hashlib.sha256(), hashlib.sha256()
     chosen, read = [], []
     for page in pages:
         data = page.read_bytes()
-        entry = page.relative_to(site).as_posix().encode() + b"\0" + hashlib.sha256(data).digest()
+        own = hashlib.sha256(data).digest()
+        entry = page.relative_to(site).as_posix().encode() + b"\0" + own
         everything.update(entry)
-        read.append((page, data))
+        read.append((page, data, own))
         if MARKER in data:
             marked.update(entry)
-            chosen.append((page, data))
+            chosen.append((page, data, own))
     return (chosen, marked.hexdigest()) if chosen else (read, everything.hexdigest())
 
 
@@ -129,7 +131,7 @@ class Indexing:
                 try:
                     finishing.result(PreparedIndex.TIMEOUT)
                 except Exception:  # noqa: BLE001 (the index is made anew by the command, which reports any problem)
-                    self.start(lang, [page for page, _ in _indexed(self.site, self.settings, lang)[0]], digest)
+                    self.start(lang, indexed_pages(self.site, self.settings, lang)[0], digest)
             for lang, _, proc, _, log in self.runs:
                 if proc is not None and proc.wait() != 0:
                     log.seek(0)
@@ -169,7 +171,7 @@ def start_indexing(site, settings, langs=None, bundle=None, prepared=None):
                 shutil.rmtree(root / lang, ignore_errors=True)
                 indexing.prepared.append((lang, digest, prepared.pop(lang).finish(site, pages, root / lang)))
             else:
-                indexing.start(lang, [page for page, _ in pages], digest)
+                indexing.start(lang, [page for page, _, _ in pages], digest)
     except BaseException:
         for _, _, proc, tree, log in indexing.runs:
             if proc is not None:
@@ -227,7 +229,7 @@ class PreparedIndex:
         relative to the site: digest of the bytes it read}."""
         from pagefind.service import PagefindService  # noqa: PLC0415
 
-        pages = [page for page, _ in _indexed(self.site, settings, self.lang)[0]]
+        pages = indexed_pages(self.site, settings, self.lang)[0]
         tree = Path(self._tree.name)
         _link_tree(self.site, pages, tree)
         read = {page.relative_to(self.site).as_posix(): hashlib.sha256((tree / page.relative_to(self.site)).read_bytes()).digest()
@@ -243,9 +245,9 @@ class PreparedIndex:
         self._begun.result(timeout)
 
     def finish(self, site, pages, output):
-        """Have the index take in `pages` ([(page, bytes)] of the language under `site`, as now)
+        """Have the index take in `pages` (_indexed()'s, of the language under `site`, as now)
         and write it into `output`: a concurrent future, done when it is written."""
-        now = {page.relative_to(site).as_posix(): data for page, data in pages}
+        now = {page.relative_to(site).as_posix(): (data, own) for page, data, own in pages}
         return asyncio.run_coroutine_threadsafe(self._finish(now, Path(output)), self._loop)
 
     async def _finish(self, now, output):
@@ -253,8 +255,8 @@ class PreparedIndex:
             index, read = await asyncio.wait_for(asyncio.wrap_future(self._begun), self.TIMEOUT)
             if not read.keys() <= now.keys():
                 raise LookupError("a page the index read is gone or no longer indexed")
-            for address, data in now.items():
-                if read.get(address) != hashlib.sha256(data).digest():
+            for address, (data, own) in now.items():
+                if read.get(address) != own:
                     url = "/" + (address[: -len("index.html")] if address.endswith("index.html") else address)
                     await asyncio.wait_for(index.add_html_file(content=data.decode("utf-8"), url=url), self.TIMEOUT)
             await asyncio.wait_for(index.write_files(output_path=str(output)), self.TIMEOUT)
