@@ -442,3 +442,30 @@ def test_the_sitemap_reads_each_page_as_it_is_now_and_parses_a_head_it_has_seen_
     os.utime(a, ns=(stat.st_atime_ns, stat.st_mtime_ns))
     b.write_text(page("en", "nl", ' data-sitemap="exclude"'))
     assert sitewide.sitemap_entries([a, b]) == [(a, (("de", "/de/x/"),))]
+
+
+def test_the_sitemap_is_written_again_only_when_its_pages_or_the_file_changed(tmp_path):
+    """write_sitemap() leaves sitemap.xml alone when it lists the same pages as the file it wrote
+    (the development server writes it after every save); a page more, or a file replaced since
+    (a swapped-in output), is written anew."""
+    from publishing import sitewide
+
+    def page(path, lang):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f'<!DOCTYPE html><html lang="{lang}"><head><title>t</title></head><body></body></html>')
+
+    page(tmp_path / "index.html", "nl")
+    sitemap = tmp_path / "sitemap.xml"
+    sitewide.write_sitemap(tmp_path, "https://example.org")
+    first = sitemap.stat().st_ino
+    sitewide.write_sitemap(tmp_path, "https://example.org")
+    assert sitemap.stat().st_ino == first, "the same pages: the file is left as it is"
+    page(tmp_path / "blog" / "index.html", "nl")
+    sitewide.write_sitemap(tmp_path, "https://example.org")
+    assert sitemap.stat().st_ino != first and b"https://example.org/blog/" in sitemap.read_bytes()
+    sitemap.write_text("replaced")
+    sitewide.write_sitemap(tmp_path, "https://example.org")
+    assert b"https://example.org/blog/" in sitemap.read_bytes(), "a replaced file is written anew"
+    second = sitemap.stat().st_ino
+    sitewide.write_sitemap(tmp_path, "https://example.com")
+    assert sitemap.stat().st_ino != second and b"https://example.com/blog/" in sitemap.read_bytes()

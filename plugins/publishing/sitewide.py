@@ -99,12 +99,16 @@ def write_sitemap(output, site_origin, entries=None):
     output = Path(output)
     if entries is None:
         entries = sitemap_entries(output.rglob("*.html"))
+    target = output / "sitemap.xml"
+    listed = (site_origin, tuple((page_url(output, page), links) for page, links in sorted(entries, key=lambda e: e[0])))
+    written = _SITEMAPS.get(str(target))
+    if written is not None and written == (listed, _file_id(target)):
+        return  # the file this wrote, from the same pages (the development server, after a save)
     ET.register_namespace("", SM)
     ET.register_namespace("xhtml", XHTML)
     urlset = ET.Element(f"{{{SM}}}urlset")
     base = site_origin.rstrip("/") + "/"
-    for page, links in sorted(entries, key=lambda entry: entry[0]):
-        here = page_url(output, page)
+    for here, links in listed[1]:
         url = ET.SubElement(urlset, f"{{{SM}}}url")
         ET.SubElement(url, f"{{{SM}}}loc").text = urljoin(base, here.lstrip("/"))
         for hreflang, href in links:
@@ -112,8 +116,25 @@ def write_sitemap(output, site_origin, entries=None):
                           href=urljoin(base + here.lstrip("/"), href))
     tree = ET.ElementTree(urlset)
     ET.indent(tree)
-    with replacing(output / "sitemap.xml") as tmp:
+    with replacing(target) as tmp:
         tree.write(tmp, encoding="utf-8", xml_declaration=True)
+    if len(_SITEMAPS) >= 100:
+        _SITEMAPS.clear()
+    _SITEMAPS[str(target)] = (listed, _file_id(target))
+
+
+# {sitemap.xml's path: (what it lists, the file written)}: a sitemap of the same pages is not
+# made again while the file is the one written (its inode, size and time: a build swapping
+# in another output, or anyone replacing the file, makes it another).
+_SITEMAPS = {}
+
+
+def _file_id(path):
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
 def write_robots(output, site_origin):
