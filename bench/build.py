@@ -395,14 +395,16 @@ def scale_and_editing(work, sizes, repeats, edit_repeats, budget, report, own=Tr
                       "pages), which replace theirs in output/ ('page s': the changed page is served from then on, "
                       "the browser reloads; 'page updated' checks it then); then the sitemap and that language's "
                       "search index are renewed ('search index s', from the save; 'in the index' checks that the "
-                      "index has the new word: Pagefind cannot add one page to an index, so the language's index is "
-                      "made anew from its indexed pages); then the full build writes every page anew into a fresh "
+                      "index has the new word: Pagefind cannot add one page to an index it wrote, so a Pagefind "
+                      "service, begun beside the run on the language's indexed pages as they were, is given the "
+                      "pages that changed and writes the language's index anew); then the full build writes every page anew into a fresh "
                       "directory and swaps it in, and finds nothing left to index ('full build s', from the save)")
     if own_row:
         edit_notes.append(f"the site's own: the site as it is (content/), its post {OWN_POST[0]} changed, "
                           f"{OWN_EDIT_REPEATS} times")
     edit_notes.append("make serve: the same saves through the development server itself (bench/serve.py: "
-                      "sitebuild.devserver.DevServer on a free port, without the form service), each timed from "
+                      "sitebuild.devserver.DevServer on a free port, without the form service), each save once the "
+                      "server has settled (its warm process ready, the pages' heads read ahead), timed from "
                       "writing the post: 'page s' until the open page is told to reload (the watcher's wait for "
                       "more changes included), 'search index s' until the server says the index and sitemap are "
                       "renewed")

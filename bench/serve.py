@@ -133,6 +133,10 @@ def measure(spec):
             time.sleep(0.05)
         if server.rebuilder.warm is not None:
             server.rebuilder.warm.wait_ready()
+        # The editor saves once the server has settled: it reads the pages' heads ahead (for the
+        # sitemap) when it starts on an output that is up to date, as the warm process imports.
+        while any(t.name == "devserver-read-ahead" for t in threading.enumerate()) and time.monotonic() < deadline:
+            time.sleep(0.05)
         events = Events(server.host, server.port, EVENTS_PATH)
         events.next()  # hello
         while not out.lines.empty():

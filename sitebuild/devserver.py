@@ -44,7 +44,7 @@ from pathlib import Path
 import uvicorn
 import watchfiles
 
-from publishing.sitewide import headers_for, sitemap_entries
+from publishing.sitewide import headers_for, remember_sitemap, sitemap_origin
 
 from . import ROOT
 from .build import build_pages_first, build_site, finish_build, read_site_settings, show_changes_first, start_warm_pelican
@@ -259,11 +259,12 @@ class Rebuilder:
 
     def _read_ahead(self):
         """The sitemap after each save reads every page's head, and parses only those it has not
-        seen (publishing.sitewide): when the first build found output/ up to date and read none,
-        read them now, in the background, so that the first save is as quick as the next."""
+        seen, and is not written again when it lists the same pages (publishing.sitewide): when
+        the first build found output/ up to date and read none, read them now, in the
+        background, so that the first save is as quick as the next."""
         def read():
             try:
-                sitemap_entries(self.output.rglob("*.html"))
+                remember_sitemap(self.output, sitemap_origin(read_site_settings(self.settings_file)))
             except Exception:  # noqa: BLE001 (only a speed-up; a page replaced meanwhile is read later)
                 pass
 

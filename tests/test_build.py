@@ -469,3 +469,15 @@ def test_the_sitemap_is_written_again_only_when_its_pages_or_the_file_changed(tm
     second = sitemap.stat().st_ino
     sitewide.write_sitemap(tmp_path, "https://example.com")
     assert sitemap.stat().st_ino != second and b"https://example.com/blog/" in sitemap.read_bytes()
+    # A sitemap found in an output (the development server, at its start) is taken for the
+    # pages' only when it is theirs, byte for byte.
+    sitewide._SITEMAPS.clear()
+    sitemap.write_bytes(sitemap.read_bytes().replace(b"/blog/", b"/blogg/"))
+    sitewide.remember_sitemap(tmp_path, "https://example.com")
+    sitewide.write_sitemap(tmp_path, "https://example.com")
+    assert b"https://example.com/blog/" in sitemap.read_bytes()
+    third = sitemap.stat().st_ino
+    sitewide._SITEMAPS.clear()
+    sitewide.remember_sitemap(tmp_path, "https://example.com")
+    sitewide.write_sitemap(tmp_path, "https://example.com")
+    assert sitemap.stat().st_ino == third

@@ -310,3 +310,9 @@ def test_a_server_started_on_a_built_site_reads_its_pages_heads_ahead_of_the_fir
     monkeypatch.setattr(lxml.html, "fromstring", lambda data, *a, **kw: parsed.append(data) or real(data, *a, **kw))
     entries = sitewide.sitemap_entries((root / "output").rglob("*.html"))
     assert len(entries) > 10 and parsed == []
+    # ...and knows the sitemap there is the one of those pages: the first save does not write it again.
+    sitemap = root / "output" / "sitemap.xml"
+    inode = sitemap.stat().st_ino
+    settings = devserver.read_site_settings(root / "pelicanconf.py")
+    sitewide.write_sitemap(root / "output", sitewide.sitemap_origin(settings), entries)
+    assert sitemap.stat().st_ino == inode

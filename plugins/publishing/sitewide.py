@@ -9,6 +9,7 @@ same links visitors' browsers and search engines read), so the two cannot disagr
 """
 
 import hashlib
+import io
 import os
 import threading
 from contextlib import contextmanager
@@ -100,15 +101,43 @@ def write_sitemap(output, site_origin, entries=None):
     if entries is None:
         entries = sitemap_entries(output.rglob("*.html"))
     target = output / "sitemap.xml"
-    listed = (site_origin, tuple((page_url(output, page), links) for page, links in sorted(entries, key=lambda e: e[0])))
-    written = _SITEMAPS.get(str(target))
-    if written is not None and written == (listed, _file_id(target)):
+    listed = _listed(output, site_origin, entries)
+    if _SITEMAPS.get(str(target)) == (listed, _file_id(target)):
         return  # the file this wrote, from the same pages (the development server, after a save)
+    with replacing(target) as tmp:
+        _sitemap_tree(listed).write(tmp, encoding="utf-8", xml_declaration=True)
+    _remember(target, listed)
+
+
+def remember_sitemap(output, site_origin):
+    """Note what output/sitemap.xml lists if it is the sitemap of the pages there now (the
+    development server, starting on an output that is up to date, so that the first save does
+    not write it again)."""
+    output = Path(output)
+    target = output / "sitemap.xml"
+    listed = _listed(output, site_origin, sitemap_entries(output.rglob("*.html")))
+    before = _file_id(target)
+    buffer = io.BytesIO()
+    _sitemap_tree(listed).write(buffer, encoding="utf-8", xml_declaration=True)
+    try:
+        same = target.read_bytes() == buffer.getvalue()
+    except OSError:
+        return
+    if same and _file_id(target) == before:
+        _remember(target, listed)
+
+
+def _listed(output, site_origin, entries):
+    return site_origin, tuple((page_url(output, page), links) for page, links in sorted(entries, key=lambda e: e[0]))
+
+
+def _sitemap_tree(listed):
+    site_origin, pages = listed
     ET.register_namespace("", SM)
     ET.register_namespace("xhtml", XHTML)
     urlset = ET.Element(f"{{{SM}}}urlset")
     base = site_origin.rstrip("/") + "/"
-    for here, links in listed[1]:
+    for here, links in pages:
         url = ET.SubElement(urlset, f"{{{SM}}}url")
         ET.SubElement(url, f"{{{SM}}}loc").text = urljoin(base, here.lstrip("/"))
         for hreflang, href in links:
@@ -116,8 +145,10 @@ def write_sitemap(output, site_origin, entries=None):
                           href=urljoin(base + here.lstrip("/"), href))
     tree = ET.ElementTree(urlset)
     ET.indent(tree)
-    with replacing(target) as tmp:
-        tree.write(tmp, encoding="utf-8", xml_declaration=True)
+    return tree
+
+
+def _remember(target, listed):
     if len(_SITEMAPS) >= 100:
         _SITEMAPS.clear()
     _SITEMAPS[str(target)] = (listed, _file_id(target))
@@ -195,10 +226,15 @@ def _path_blocks(settings):
         "".join(f"  {name}: {value}\n" for name, value in headers.items())
 
 
+def sitemap_origin(settings):
+    """The origin the sitemap's addresses start with."""
+    return settings["SITEURL"] if settings["SITEURL"].startswith("http") else settings["SITE_ORIGIN"]
+
+
 def write_sitewide_files(output, settings, entries=None):
     """The files that describe the whole site, written after every language's run (`entries`:
     see write_sitemap)."""
-    origin = settings["SITEURL"] if settings["SITEURL"].startswith("http") else settings["SITE_ORIGIN"]
+    origin = sitemap_origin(settings)
     write_sitemap(output, origin, entries)
     write_robots(output, origin)
     write_headers(output, settings)
