@@ -444,8 +444,13 @@ def finish_build(settings_file=DEV_SETTINGS, output=ROOT / "output", prepared=No
     new = output / ".pagefind-new"
     for leftover in (new, *output.parent.glob(".output-old-*")):
         shutil.rmtree(leftover, ignore_errors=True)
-    digests = sitewide_and_search(output, read_site_settings(Path(settings_file).resolve()),
-                                  langs=list(state.pending), bundle=new, prepared=indexes)
+    try:
+        digests = sitewide_and_search(output, read_site_settings(Path(settings_file).resolve()),
+                                      langs=list(state.pending), bundle=new, prepared=indexes)
+    except BaseException:
+        for index in indexes.values():
+            index.close()
+        raise
     (output / "pagefind").mkdir(exist_ok=True)
     for lang in [lang for lang in state.pending if digests.get(lang) is not None]:  # the others' pages did not change
         _replace_dir(new / lang, output / "pagefind" / lang)  # the old index is left in `new`

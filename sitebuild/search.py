@@ -14,22 +14,24 @@ development server indexes the post's new page once, and the full build that fol
 nothing left to index.
 
 That one index after a save is begun early (PreparedIndex): while the saved post's pages are
-made, a Pagefind service (Pagefind's Python API, the same index as its command, byte for byte)
+made, a Pagefind service (Pagefind's service mode, the same index as its command, byte for byte)
 reads the language's indexed pages as they are, at the lowest priority, on the core that run
 leaves idle; afterwards it is given only the pages that changed (for an address, Pagefind keeps
 the page it was given last) and writes the index. What it cannot take in (a page it read that
 is gone) is left to the command, which makes the index anew.
 """
 
-import asyncio
+import base64
 import hashlib
 import json
 import os
+import queue
 import shutil
 import subprocess
 import sys
 import tempfile
 import threading
+from concurrent.futures import Future
 from pathlib import Path
 
 from publishing.sitewide import replace_whole
@@ -108,7 +110,7 @@ class Indexing:
     def __init__(self, site, settings, root):
         self.site, self.settings, self.root = site, settings, root
         self.runs = []  # (lang, digest, process or None, its page tree, its log)
-        self.prepared = []  # (lang, digest, future of a PreparedIndex's finish)
+        self.prepared = []  # (lang, digest, a PreparedIndex, the future of its finish())
 
     def start(self, lang, pages, digest):
         """Pagefind's command on `pages`, into root/lang (made anew: no stale fragment, no file
@@ -127,10 +129,11 @@ class Indexing:
         raises BuildFailed when a Pagefind failed. The page trees are removed either way."""
         failed = []
         try:
-            for lang, digest, finishing in self.prepared:
+            for lang, digest, ready, finishing in self.prepared:
                 try:
                     finishing.result(PreparedIndex.TIMEOUT)
                 except Exception:  # noqa: BLE001 (the index is made anew by the command, which reports any problem)
+                    ready.close()
                     self.start(lang, indexed_pages(self.site, self.settings, lang)[0], digest)
             for lang, _, proc, _, log in self.runs:
                 if proc is not None and proc.wait() != 0:
@@ -169,7 +172,8 @@ def start_indexing(site, settings, langs=None, bundle=None, prepared=None):
                 indexing.runs.append((lang, None, None, None, None))
             elif lang in prepared:
                 shutil.rmtree(root / lang, ignore_errors=True)
-                indexing.prepared.append((lang, digest, prepared.pop(lang).finish(site, pages, root / lang)))
+                ready = prepared.pop(lang)
+                indexing.prepared.append((lang, digest, ready, ready.finish(site, pages, root / lang)))
             else:
                 indexing.start(lang, [page for page, _, _ in pages], digest)
     except BaseException:
@@ -191,53 +195,110 @@ def _yield_cpu(pid):
     """The lowest priority for a process or thread (Linux): a begun index reads pages beside the
     run that makes the saved post's page, which the editor waits for; it gets the core that run
     leaves idle, not a share of the run's."""
-    if pid:
-        try:
-            os.setpriority(os.PRIO_PROCESS, pid, 19)
-        except (AttributeError, OSError):
-            pass
+    try:
+        os.setpriority(os.PRIO_PROCESS, pid, 19)
+    except (AttributeError, OSError):
+        pass
+
+
+class _PagefindService:
+    """Pagefind's service mode (`pagefind --service`, what its Node and Python APIs drive):
+    requests and answers in base64 JSON, each followed by a comma, one at a time. Pagefind's
+    Python API looks for each answer a tenth of a second after the one before (a second more
+    for ten pages); this reads it as it comes, and an ended service as an error at once."""
+
+    def __init__(self):
+        from pagefind.service import get_executable  # noqa: PLC0415 (the binary its Python API runs)
+
+        self.proc = subprocess.Popen([str(get_executable()), "--service"], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self._id, self._buffer = 0, b""
+
+    def call(self, **payload):
+        self._id += 1
+        message = json.dumps({"message_id": self._id, "payload": payload}).encode()
+        self.proc.stdin.write(base64.b64encode(message) + b",")
+        self.proc.stdin.flush()
+        while True:
+            while b"," not in self._buffer:
+                chunk = self.proc.stdout.read1(1 << 16)
+                if not chunk:
+                    raise EOFError("pagefind --service ended")
+                self._buffer += chunk
+            raw, _, self._buffer = self._buffer.partition(b",")
+            answer = json.loads(base64.b64decode(raw))
+            if answer.get("message_id") in (self._id, None):
+                break
+        if answer["payload"].get("type") == "Error":
+            raise RuntimeError(f"pagefind --service: {answer['payload'].get('message')}")
+        return answer["payload"]
+
+    def end(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            try:
+                pipe.close()
+            except OSError:
+                pass
 
 
 class PreparedIndex:
     """A language's search index begun before its pages change (the editing loop): while the
-    saved post's pages are made, a Pagefind service (Pagefind's Python API, which makes the same
-    index as its command, byte for byte) reads the language's indexed pages as they are, in the
-    background. finish() then gives it only the pages that changed since (for an address,
-    Pagefind keeps the page it was given last) and has it write the index. When that cannot give
-    the index of the pages as they are now (a page it read is gone or no longer indexed, the
-    service failed or took too long), finish()'s future fails: the index is made anew by the
-    command (Indexing.wait). close() ends the service; finish() closes it when done."""
+    saved post's pages are made, a Pagefind service (Pagefind's service mode, which makes the
+    same index as its command, byte for byte) reads the language's indexed pages as they are, in
+    a thread and a process of the lowest priority. finish() then gives it only the pages that
+    changed since (for an address, Pagefind keeps the page it was given last) and has it write
+    the index. When that cannot give the index of the pages as they are now (a page it read is
+    gone or no longer indexed, the service failed), finish()'s future fails and the index is
+    made anew by the command (Indexing.wait). close() ends the service; finish() does when done."""
 
-    TIMEOUT = 120  # seconds for any one step of the service
+    TIMEOUT = 120  # seconds finish() may take before the command is run instead
+    FORGOTTEN = 600  # seconds without finish() or close() after which it ends by itself
 
     def __init__(self, site, settings, lang):
         self.site, self.lang = Path(site), lang
-        self._loop = asyncio.new_event_loop()
-        threading.Thread(target=self._run, name=f"search-index-{lang}", daemon=True).start()
-        self._service = self._closed = None
         self.written = False  # True once finish() has written the index
+        self._service, self._ending = None, False
         self._tree = tempfile.TemporaryDirectory(prefix=f".search-{lang}-", dir=self.site.parent)
-        self._begun = asyncio.run_coroutine_threadsafe(self._begin(settings), self._loop)
+        self._jobs = queue.SimpleQueue()  # one thread does the work, in order
+        threading.Thread(target=self._work, name=f"search-index-{lang}", daemon=True).start()
+        self._begun = self._submit(self._begin, settings)
 
-    def _run(self):
-        _yield_cpu(threading.get_native_id())  # this thread's share of the reading
-        self._loop.run_forever()  # until _close() stops it
-        self._loop.close()
+    def _submit(self, job, *args):
+        future = Future()
+        self._jobs.put((future, job, args))
+        return future
 
-    async def _begin(self, settings):
-        """Link the language's indexed pages into a tree and have the service read it: {address
-        relative to the site: digest of the bytes it read}."""
-        from pagefind.service import PagefindService  # noqa: PLC0415
+    def _work(self):
+        _yield_cpu(threading.get_native_id())
+        while True:
+            try:
+                future, job, args = self._jobs.get(timeout=self.FORGOTTEN)
+            except queue.Empty:  # neither finished nor closed: let go of the service and the tree
+                future, job, args = Future(), self._end, ()
+            try:
+                future.set_result(job(*args))
+            except BaseException as e:  # noqa: BLE001 (the future carries it)
+                future.set_exception(e)
+            if job == self._end:
+                return
 
+    def _begin(self, settings):
+        """Link the language's indexed pages into a tree and have the service read it: (its
+        index, {address relative to the site: digest of the bytes it read})."""
         pages = indexed_pages(self.site, settings, self.lang)[0]
         tree = Path(self._tree.name)
         _link_tree(self.site, pages, tree)
         read = {page.relative_to(self.site).as_posix(): hashlib.sha256((tree / page.relative_to(self.site)).read_bytes()).digest()
                 for page in pages}
-        self._service = await PagefindService().launch()
-        _yield_cpu(getattr(getattr(self._service, "_backend", None), "pid", None))
-        index = await asyncio.wait_for(self._service.create_index(), self.TIMEOUT)
-        await asyncio.wait_for(index.add_directory(str(tree)), self.TIMEOUT)
+        if self._ending:
+            raise RuntimeError("closed")
+        self._service = _PagefindService()
+        _yield_cpu(self._service.proc.pid)
+        index = self._service.call(type="NewIndex", config=None)["index_id"]
+        self._service.call(type="AddDir", index_id=index, path=str(tree), glob=None)
         return index, read
 
     def wait_read(self, timeout=TIMEOUT):
@@ -246,50 +307,38 @@ class PreparedIndex:
 
     def finish(self, site, pages, output):
         """Have the index take in `pages` (_indexed()'s, of the language under `site`, as now)
-        and write it into `output`: a concurrent future, done when it is written."""
+        and write it into `output`: a future, done when it is written."""
         now = {page.relative_to(site).as_posix(): (data, own) for page, data, own in pages}
-        return asyncio.run_coroutine_threadsafe(self._finish(now, Path(output)), self._loop)
+        return self._submit(self._finish, now, Path(output))
 
-    async def _finish(self, now, output):
+    def _finish(self, now, output):
         try:
-            index, read = await asyncio.wait_for(asyncio.wrap_future(self._begun), self.TIMEOUT)
+            index, read = self._begun.result()
             if not read.keys() <= now.keys():
                 raise LookupError("a page the index read is gone or no longer indexed")
             for address, (data, own) in now.items():
                 if read.get(address) != own:
                     url = "/" + (address[: -len("index.html")] if address.endswith("index.html") else address)
-                    await asyncio.wait_for(index.add_html_file(content=data.decode("utf-8"), url=url), self.TIMEOUT)
-            await asyncio.wait_for(index.write_files(output_path=str(output)), self.TIMEOUT)
+                    self._service.call(type="AddFile", index_id=index, url=url, file_path=None,
+                                       file_contents=data.decode("utf-8"))
+            self._service.call(type="WriteFiles", index_id=index, output_path=str(output))
             self.written = True
         finally:
-            self._loop.create_task(self._close())  # after the caller has the index: ending the service takes a tenth of a second
+            self._submit(self._end)  # after the caller has the index
 
     def close(self):
-        """End the service and remove its page tree (in the background)."""
-        if not self._closed and not self._loop.is_closed():
-            asyncio.run_coroutine_threadsafe(self._close(), self._loop)
+        """End the service and remove its page tree (at once if it is at work)."""
+        if not self._ending:
+            self._ending = True
+            if self._service is not None:
+                self._service.end()  # a read in the thread ends with it
+            self._submit(self._end)
 
-    def __del__(self):  # one begun and never finished nor closed
-        try:
-            self.close()
-        except Exception:  # noqa: BLE001 (the interpreter may be ending)
-            pass
-
-    async def _close(self):
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            await asyncio.wait_for(asyncio.wrap_future(self._begun), self.TIMEOUT)
-        except Exception:  # noqa: BLE001 (closing: whatever it did)
-            pass
+    def _end(self):
+        self._ending = True
         if self._service is not None:
-            try:
-                await self._service.close()
-            except Exception:  # noqa: BLE001
-                pass
+            self._service.end()
         self._tree.cleanup()
-        self._loop.call_soon(self._loop.stop)
 
 
 def index_for_search(site, settings, langs=None, bundle=None):
