@@ -130,6 +130,34 @@ def test_an_index_begun_on_pages_that_are_gone_is_made_anew_by_pagefinds_command
         time.sleep(0.05)
 
 
+def test_a_begun_index_whose_pagefind_ends_gives_way_to_the_command_at_once(site, tmp_path, monkeypatch):
+    """A Pagefind service that ends is an error as soon as it has ended (not after a time-out):
+    the index is left to Pagefind's command, whose failure the build reports."""
+    from sitebuild.build import read_site_settings
+    from sitebuild.search import PreparedIndex, start_indexing
+
+    out = tmp_path / "output"
+    shutil.copytree(site / "output", out)
+    settings = read_site_settings(site / "pelicanconf.py")
+    broken = tmp_path / "pagefind"
+    broken.write_text("#!/bin/sh\necho 'pagefind: planted failure' >&2\nexit 1\n", encoding="utf-8")
+    broken.chmod(0o755)
+    monkeypatch.setenv("PAGEFIND_BINARY_PATH", str(broken))
+    begun = PreparedIndex(out, settings, "nl")
+    with pytest.raises(EOFError):
+        begun.wait_read()
+    changed = out / "blog" / slug_for(8, "nl") / "index.html"
+    changed.write_text(changed.read_text(encoding="utf-8").replace("</article>", "<p>woord</p></article>", 1),
+                       encoding="utf-8")
+    with pytest.raises(BuildFailed, match="planted failure"):
+        start_indexing(out, settings, ["nl"], bundle=tmp_path / "b" / "pagefind", prepared={"nl": begun}).wait()
+    assert not begun.written
+    deadline = time.monotonic() + 30
+    while list(tmp_path.glob(".search-*")):
+        assert time.monotonic() < deadline, "a page tree of the search index was left behind"
+        time.sleep(0.05)
+
+
 def test_a_mistake_in_the_saved_post_fails_the_first_step_and_leaves_the_output(site):
     out = site / "output"
     before = files(out)
