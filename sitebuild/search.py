@@ -140,16 +140,20 @@ class Indexing:
                     log.seek(0)
                     failed.append(f"{lang}: {log.read().decode(errors='replace')}")
         finally:
-            for _, _, proc, tree, log in self.runs:
-                if proc is not None and proc.poll() is None:
-                    proc.kill()
-                    proc.wait()
-                if tree is not None:
-                    log.close()
-                    tree.cleanup()
+            self.clean_up()
         if failed:
             raise BuildFailed("pagefind: indexing failed:\n" + "\n".join(failed))
         return {lang: digest for lang, digest, *_ in [*self.prepared, *self.runs]}
+
+    def clean_up(self):
+        """Stop the commands still at work; remove their page trees."""
+        for _, _, proc, tree, log in self.runs:
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            if tree is not None:
+                log.close()
+                tree.cleanup()
 
 
 def start_indexing(site, settings, langs=None, bundle=None, prepared=None):
@@ -177,13 +181,9 @@ def start_indexing(site, settings, langs=None, bundle=None, prepared=None):
             else:
                 indexing.start(lang, [page for page, _, _ in pages], digest)
     except BaseException:
-        for _, _, proc, tree, log in indexing.runs:
-            if proc is not None:
-                proc.kill()
-                proc.wait()
-            if tree is not None:
-                log.close()
-                tree.cleanup()
+        indexing.clean_up()
+        for _, _, ready, _ in indexing.prepared:
+            ready.close()
         raise
     finally:
         for ready in prepared.values():
@@ -217,8 +217,11 @@ class _PagefindService:
     def call(self, **payload):
         self._id += 1
         message = json.dumps({"message_id": self._id, "payload": payload}).encode()
-        self.proc.stdin.write(base64.b64encode(message) + b",")
-        self.proc.stdin.flush()
+        try:
+            self.proc.stdin.write(base64.b64encode(message) + b",")
+            self.proc.stdin.flush()
+        except BrokenPipeError as e:
+            raise EOFError("pagefind --service ended") from e
         while True:
             while b"," not in self._buffer:
                 chunk = self.proc.stdout.read1(1 << 16)
