@@ -61,23 +61,27 @@ def indexed_pages(site, settings, lang):
     return [page for page, _, _ in chosen], digest
 
 
-def _indexed(site, settings, lang):
-    """indexed_pages(), each page with the bytes the digest was made from and their own digest:
-    [(page, bytes, sha256)], digest."""
+def _indexed(site, settings, lang, keep=False):
+    """indexed_pages(), each page with its own digest and, with `keep`, the bytes the digests
+    were made from: [(page, bytes or None, sha256)], digest. Without `keep` no page's bytes are
+    held beyond its own turn (a large site's pages are hundreds of megabytes)."""
     site = Path(site)
     pages = sorted(language_pages(site, settings, lang))
     marked, everything = hashlib.sha256(), hashlib.sha256()
-    chosen, read = [], []
+    chosen, unmarked = [], []  # unmarked: every page, until one has the marker
     for page in pages:
         data = page.read_bytes()
         own = hashlib.sha256(data).digest()
         entry = page.relative_to(site).as_posix().encode() + b"\0" + own
         everything.update(entry)
-        read.append((page, data, own))
+        held = data if keep else None
         if MARKER in data:
             marked.update(entry)
-            chosen.append((page, data, own))
-    return (chosen, marked.hexdigest()) if chosen else (read, everything.hexdigest())
+            chosen.append((page, held, own))
+            unmarked = None
+        elif unmarked is not None:
+            unmarked.append((page, held, own))
+    return (chosen, marked.hexdigest()) if chosen else (unmarked, everything.hexdigest())
 
 
 def read_stamp(site):
@@ -171,7 +175,7 @@ def start_indexing(site, settings, langs=None, bundle=None, prepared=None):
     indexing = Indexing(site, settings, root)
     try:
         for lang in list(settings["LANGUAGES"]) if langs is None else langs:
-            pages, digest = _indexed(site, settings, lang)
+            pages, digest = _indexed(site, settings, lang, keep=lang in prepared)
             if stamp.get(lang) == digest and (site / "pagefind" / lang / "pagefind-entry.json").is_file():
                 indexing.runs.append((lang, None, None, None, None))
             elif lang in prepared:
