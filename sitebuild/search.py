@@ -17,8 +17,8 @@ That one index after a save is begun early (PreparedIndex): while the saved post
 made, a Pagefind service (Pagefind's service mode, the same index as its command, byte for byte)
 reads the language's indexed pages as they are, at the lowest priority, on the core that run
 leaves idle; afterwards it is given only the pages that changed (for an address, Pagefind keeps
-the page it was given last) and writes the index. What it cannot take in (a page it read that
-is gone) is left to the command, which makes the index anew.
+the page it was given last) and answers with the index's files, which are written here. What it
+cannot take in (a page it read that is gone) is left to the command, which makes the index anew.
 """
 
 import base64
@@ -227,12 +227,13 @@ class _PagefindService:
         except BrokenPipeError as e:
             raise EOFError("pagefind --service ended") from e
         while True:
-            while b"," not in self._buffer:
-                chunk = self.proc.stdout.read1(1 << 16)
+            chunks = [self._buffer]  # an answer with the index's files is megabytes: no quadratic joining
+            while b"," not in chunks[-1]:
+                chunk = self.proc.stdout.read1(1 << 20)
                 if not chunk:
                     raise EOFError("pagefind --service ended")
-                self._buffer += chunk
-            raw, _, self._buffer = self._buffer.partition(b",")
+                chunks.append(chunk)
+            raw, _, self._buffer = b"".join(chunks).partition(b",")
             answer = json.loads(base64.b64decode(raw))
             if answer.get("message_id") in (self._id, None):
                 break
@@ -256,10 +257,11 @@ class PreparedIndex:
     saved post's pages are made, a Pagefind service (Pagefind's service mode, which makes the
     same index as its command, byte for byte) reads the language's indexed pages as they are, in
     a thread and a process of the lowest priority. finish() then gives it only the pages that
-    changed since (for an address, Pagefind keeps the page it was given last) and has it write
-    the index. When that cannot give the index of the pages as they are now (a page it read is
-    gone or no longer indexed, the service failed), finish()'s future fails and the index is
-    made anew by the command (Indexing.wait). close() ends the service; finish() does when done."""
+    changed since (for an address, Pagefind keeps the page it was given last) and writes the
+    index's files it answers with. When that cannot give the index of the pages as they are now
+    (a page it read is gone or no longer indexed, the service failed), finish()'s future fails
+    and the index is made anew by the command (Indexing.wait). close() ends the service;
+    finish() does when done."""
 
     TIMEOUT = 120  # seconds finish() may take before the command is run instead
     FORGOTTEN = 600  # seconds without finish() or close() after which it ends by itself
@@ -328,7 +330,13 @@ class PreparedIndex:
                     url = "/" + (address[: -len("index.html")] if address.endswith("index.html") else address)
                     self._service.call(type="AddFile", index_id=index, url=url, file_path=None,
                                        file_contents=data.decode("utf-8"))
-            self._service.call(type="WriteFiles", index_id=index, output_path=str(output))
+            # The files come in the answer, and are written here: the service's own writing
+            # (WriteFiles) answers while its last writes may still be under way in its threads,
+            # and the service is ended as soon as it has answered (a pagefind-ui.js cut short).
+            for file in self._service.call(type="GetFiles", index_id=index)["files"]:
+                target = output / file["path"]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(base64.b64decode(file["content"]))
             self.written = True
         finally:
             self._submit(self._end)  # after the caller has the index
