@@ -1,5 +1,8 @@
 """Fixtures shared by the whole suite: one real build of the site, and a server for it."""
 
+import fcntl
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -32,13 +35,26 @@ def pytest_xdist_make_scheduler(config, log):
     return EntryPointsTogether(config, log)
 
 
+def run_directory(tmp_path_factory):
+    """The temporary directory of this test run, which its xdist workers share."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
 @pytest.fixture(scope="session")
 def site(tmp_path_factory):
-    """The real site (content, theme, plugins, settings) plus fixture posts, built once."""
-    root = copy_site(tmp_path_factory.mktemp("site"), extra_posts=FIXTURE_POSTS)
-    output = root / "output"
-    build_site(settings_file=root / "pelicanconf.py", output=output, cwd=root, capture=True)
-    return output
+    """The real site (content, theme, plugins, settings) plus fixture posts, built once per run:
+    the first worker that needs it builds it, the others wait for that build and read it (the
+    tests only read it)."""
+    root = run_directory(tmp_path_factory) / "site"
+    with open(root.with_name("site.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root / ".built").exists():
+            shutil.rmtree(root, ignore_errors=True)  # a build that failed on another worker
+            copy_site(root, extra_posts=FIXTURE_POSTS)
+            build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root, capture=True)
+            (root / ".built").touch()
+    return root / "output"
 
 
 @pytest.fixture(scope="session")
