@@ -1,6 +1,7 @@
 # Bootstrap only: create .venv with the pinned dependencies (each file checked against the hash
 # recorded in requirements.txt; the project itself is built with the pinned setuptools, nothing
-# unpinned is fetched), then hand over to invoke (tasks.py).
+# unpinned is fetched; --no-compile: Python compiles the modules it imports, once, not every
+# module of every package at set-up), then hand over to invoke (tasks.py).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -12,7 +13,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile --require-hashes -r requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
