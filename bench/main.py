@@ -40,11 +40,11 @@ REPORT = ROOT / "BENCHMARKS.md"
 PARTIAL_REPORT = ROOT / "test-artifacts" / "benchmarks-partial.md"
 
 DEFAULT_SIZES = (100, 1000, 5000)
-# Chosen so that the whole `make bench` stays under 16 minutes on the 2-core machine
+# Chosen so that the whole `make bench` stays under 18 minutes on the 2-core machine
 # (measured: see BENCHMARKS.md); the 5,000-post build alone takes minutes.
 REPEATS = {100: 3, 1000: 2, 5000: 1}
 EDIT_REPEATS = {100: 3, 1000: 1}  # editing loop: only on these sizes
-BUDGET_SECONDS = 15 * 60  # builds are skipped (and the skip reported) rather than overrun
+BUDGET_SECONDS = 18 * 60  # builds are skipped (and the skip reported) rather than overrun
 
 # The sections of a fixed cost, run first and in this order, each as section(work, quick, report):
 # it adds its tables (report.add) and targets (report.targets) to the report, and what is broken
