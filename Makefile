@@ -8,6 +8,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .PHONY: serve build test bench publish
+# The Python and the npm set-up do not depend on each other: on a fresh machine they run side by side.
+MAKEFLAGS += --jobs=2
 .DEFAULT_GOAL := serve
 
 $(STAMP): requirements.txt pyproject.toml
