@@ -139,7 +139,9 @@ def reload_changed_modules(changes):
     """
     import importlib
 
-    changed = {os.path.realpath(p) for p in changes}
+    changed = {os.path.realpath(p) for p in changes if str(p).endswith(".py")}
+    if not changed:  # a saved post: no module to look for (realpath of each is 20 ms a save)
+        return
     for module in list(sys.modules.values()):
         file = getattr(module, "__file__", None)
         if file and os.path.realpath(file) in changed:

@@ -4,9 +4,11 @@ settings; the server injects the reload script and tells the page over Server-Se
 output/ never contains the script. Over HTTP on 127.0.0.1, event by event; the README's
 `make serve` itself, in Chromium, is tests/entrypoints/test_make_serve.py."""
 
+import importlib
 import io
 import json
 import queue
+import sys
 import threading
 import time
 import urllib.error
@@ -18,7 +20,7 @@ import bench.serve
 from bench.serve import index_text
 from sitebuild import devserver
 from sitebuild.build import build_site
-from sitebuild.devserver import DevServer
+from sitebuild.devserver import DevServer, reload_changed_modules
 from sitebuild.errors import one_line_errors
 from sitebuild.freshness import BuildState
 from tests.support import copy_site, free_port
@@ -316,3 +318,21 @@ def test_a_server_started_on_a_built_site_reads_its_pages_heads_ahead_of_the_fir
     settings = devserver.read_site_settings(root / "pelicanconf.py")
     sitewide.write_sitemap(root / "output", sitewide.sitemap_origin(settings), entries)
     assert sitemap.stat().st_ino == inode
+
+
+def test_a_saved_module_this_process_imported_is_reloaded_and_a_saved_post_reloads_none(tmp_path, monkeypatch):
+    """The server writes the sitewide files with modules it imported (publishing.sitewide): a
+    saved module is loaded anew before the build; a saved post reloads nothing."""
+    module = tmp_path / "saved_module_for_reload.py"
+    module.write_text("VALUE = 1\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.invalidate_caches()
+    imported = importlib.import_module("saved_module_for_reload")
+    try:
+        module.write_text("VALUE = 2  # saved\n", encoding="utf-8")
+        reload_changed_modules([tmp_path / "post.md"])
+        assert imported.VALUE == 1
+        reload_changed_modules([tmp_path / "post.md", module])
+        assert imported.VALUE == 2
+    finally:
+        sys.modules.pop("saved_module_for_reload", None)
