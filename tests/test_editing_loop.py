@@ -63,6 +63,7 @@ def test_a_saved_post_is_shown_first_and_only_the_pages_that_show_it_are_written
     assert page in written
     assert f"blog/{slug_for(3, 'nl')}/index.html" not in written  # another post's page
     assert not any(p.startswith("en/") for p in written)
+    assert not any(p.startswith("admin/") for p in written), "the editor was written again"
     assert len(written & pages) < len(pages) / 3, sorted(written & pages)
     assert not BuildState.read(out).up_to_date, "not up to date before the full build"
     assert not list(site.glob(".output-*")), "the first step left its directory behind"

@@ -161,6 +161,8 @@ def finalized(pelican):
     # One run per language (plugins/languages) writes into the same output: the primary writes the editor.
     if s.get("LANG", s["DEFAULT_LANG"]) != s.get("PRIMARY_LANG", s["DEFAULT_LANG"]):
         return
+    if s.get("PUBLISHING_WRITE_ONLY"):  # the editing loop's pages of a saved post: the editor is as it was
+        return
     write_admin(s, pelican.output_path)
 
 

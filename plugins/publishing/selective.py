@@ -6,8 +6,9 @@ read and checked as in any run (a content mistake fails it the same way), but a 
 written only for the saved posts and their translations, and a page of a paginated listing
 (the blog, a tag, a category, an author) only when it lists one of them. Everything else is
 written as always: the site's pages (the home page lists the latest posts), the networks'
-pages, the lists of tags, categories, authors, the archive and the feeds, which are few. The
-full build follows, in the background, and makes every page anew.
+pages, the lists of tags, categories, authors, the archive and the feeds, which are few; not
+the editor at /admin/ (plugins/decap), which no post changes. The full build follows, in the
+background, and makes every page anew.
 
 Pelican had this as WRITE_SELECTED (by output path) until 4.12 removed it; choosing by post
 also finds the listing pages the post is on.
