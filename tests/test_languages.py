@@ -240,3 +240,19 @@ def test_numbered_blog_pages_name_their_counterparts(tmp_path):
     listed = {urlsplit(u.findtext(f"{SM}loc")).path: {l.get("hreflang") for l in u.iter(f"{XHTML}link")}
               for u in sitemap.iter(f"{SM}url")}
     assert {"nl", "en", "x-default"} <= listed["/blog/pagina/2/"]
+
+
+def test_a_catalogue_is_read_again_when_it_changes(tmp_path):
+    """The build compiles each catalogue once per process (every generator of a run asks for it);
+    a catalogue saved since, as the development server's runs see it, is read anew."""
+    from languages.languages import load_translations
+
+    po = tmp_path / "messages.po"
+    text = (ROOT / "theme/translations/nl/LC_MESSAGES/messages.po").read_text(encoding="utf-8")
+    po.write_text(text, encoding="utf-8")
+    first = load_translations(str(po), "nl")
+    assert load_translations(str(po), "nl") is first
+    assert first.gettext("(home page; this page is not translated)") != "(home page; this page is not translated)"
+    po.write_text(re.sub(r'(msgid "\(home page; this page is not translated\)"\nmsgstr )".*"', r'\1"Thuis-nieuw"', text),
+                  encoding="utf-8")
+    assert load_translations(str(po), "nl").gettext("(home page; this page is not translated)") == "Thuis-nieuw"

@@ -58,7 +58,14 @@ def catalogue_path(settings, lang):
 
 
 def load_translations(path, lang):
-    """Compile a .po catalogue in memory; the build never depends on a stale .mo file."""
+    """Compile a .po catalogue in memory; the build never depends on a stale .mo file. Once per
+    process for each version of the file (each generator of a run asks for it)."""
+    st = os.stat(path)
+    return _translations(path, lang, st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=32)
+def _translations(path, lang, mtime_ns, size):
     with open(path, "rb") as f:
         catalog = read_po(f, locale=lang)
     buf = BytesIO()
