@@ -59,9 +59,11 @@ class CleanTree:
 
 
 def clean_env(**extra):
-    """The environment of a newcomer's shell: no virtualenv active, nothing of pytest's."""
+    """The environment of a newcomer's shell: no virtualenv active, nothing of pytest's, nor of the
+    `make test` that started the suite (its job server)."""
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("PYTEST", "VIRTUAL_ENV", "FORMSERVICE_", "PYTHON")) and k != "COV_CORE_SOURCE"}
+           if not k.startswith(("PYTEST", "VIRTUAL_ENV", "FORMSERVICE_", "PYTHON", "MAKE"))
+           and k not in ("COV_CORE_SOURCE", "MFLAGS")}
     venv_bin = str(Path(os.environ.get("VIRTUAL_ENV", ROOT / ".venv")) / "bin")
     env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep) if p != venv_bin)
     env.update(extra)
