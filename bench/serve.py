@@ -10,8 +10,11 @@ index and sitemap are renewed, and its line that the full build after it is done
 index must have the word at the end (index_text: each page's text is a gzipped fragment of its
 own). Events is the client of the event stream the tests of the development server use too.
 
-Prints one JSON object on its last line: {"ok": true, "page": [s, ...], "index": [...],
-"full": [...], "shown": [bool, ...], "indexed": [bool, ...], "error": null}.
+Prints one JSON object on its last line: {"ok": true, "page": [s, ...], "announced": [...],
+"index": [...], "full": [...], "shown": [bool, ...], "indexed": [bool, ...], "error": null};
+"announced" is the server's line that the page is shown (it tells the open pages first, then
+renews the search index: the event reaches the client over HTTP, and may arrive after the index
+line when that is quick).
 """
 
 import gzip
@@ -47,8 +50,9 @@ class Lines(io.TextIOBase):
             self.lines.put((now, line))
         return len(text)
 
-    def wait_for(self, start, timeout=TIMEOUT):
-        """The moment of the first line that starts with `start` (after the lines read so far)."""
+    def wait_for(self, start, timeout=TIMEOUT, not_after=None):
+        """The moment of the first line that starts with `start` (after the lines read so far);
+        a line that starts with `not_after` first is an error."""
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -57,6 +61,8 @@ class Lines(io.TextIOBase):
                 raise TimeoutError(f"the server did not print {start!r} within {timeout} s") from None
             if line.strip().startswith(start):
                 return moment
+            if not_after and line.strip().startswith(not_after):
+                raise RuntimeError(f"the server printed {line.strip()!r} before {start!r}")
             if line.strip().startswith("build FAILED"):
                 raise RuntimeError(f"the server's build failed: {line}")
 
@@ -117,7 +123,7 @@ def measure(spec):
     server = DevServer(site, port=free_port(), forms=False, editor=False, out=out, debounce_ms=300)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    result = {"page": [], "index": [], "full": [], "shown": [], "indexed": []}
+    result = {"page": [], "announced": [], "index": [], "full": [], "shown": [], "indexed": []}
     try:
         deadline = time.monotonic() + TIMEOUT
         while True:
@@ -151,6 +157,7 @@ def measure(spec):
                 raise RuntimeError(f"the server sent {name!r} after the save, not 'reload'")
             result["page"].append(moment - start)
             result["shown"].append(page.is_file() and word in page.read_text(encoding="utf-8"))
+            result["announced"].append(out.wait_for("shown in", not_after="search index and sitemap renewed") - start)
             result["index"].append(out.wait_for("search index and sitemap renewed") - start)
             result["full"].append(out.wait_for("rebuilt in") - start)
             out.wait_for("search index and sitemap renewed")  # after the full build: nothing left to do
