@@ -133,6 +133,24 @@ def test_untranslated_posts_are_listed_in_english_marked_and_not_duplicated(site
     assert mark and mark[0].text_content().strip() == "in Dutch"
 
 
+def test_an_untranslated_post_is_listed_as_in_its_own_language(site, docs):
+    """The English run lists the Dutch-only post with the title and summary its own run shows:
+    Markdown and typography applied (the run reads another language's file header only)."""
+    def card(page):
+        link = docs[site / page].xpath("//article[contains(@class, 'card')]//h2/a[@href='/blog/ouder-testbericht/']")
+        assert link, page
+        entry = link[0].xpath("ancestor::article[1]")[0]
+        return [lxml.html.tostring(e, encoding="unicode").strip()
+                for e in (link[0], *entry.xpath(".//div[@class='summary']"))]
+
+    dutch = card("blog/index.html")
+    english = card("en/blog/index.html")
+    assert "<em>alleen</em>" in dutch[1] and "\u2013" in dutch[1] and "\u201c" in dutch[1], dutch
+    assert "\u00a0" in dutch[0], dutch  # no widow: the last two words of the title held together
+    assert english[0].replace(' hreflang="nl" lang="nl"', "") == dutch[0]
+    assert english[1] == dutch[1]
+
+
 def catalogue(lang):
     with open(CATALOGUES / lang / "LC_MESSAGES" / "messages.po", "rb") as f:
         return read_po(f, locale=lang)

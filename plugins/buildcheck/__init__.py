@@ -28,7 +28,7 @@ def register():
 def __getattr__(name):
     # BuildError, report...: loaded on first use, so that `from buildcheck import Problem`
     # (the form service, the network loader) does not import Pelican.
-    if name in ("BuildError", "report", "relpath"):
+    if name in ("BuildError", "report", "relpath", "finish_fields"):
         from . import check
 
         return getattr(check, name)

@@ -78,6 +78,54 @@ def typogrifier(settings, omit=()):
     return apply
 
 
+def _run_typogrifier(settings):
+    # A checking run (BUILDCHECK_DRY_RUN) writes no page: typogrify could only cost time.
+    return None if settings.get("BUILDCHECK_DRY_RUN") else typogrifier(settings)
+
+
+def new_markdown(settings):
+    """The Markdown instance every file of a run is converted with; the header is never left
+    to its meta extension (core.source reads it)."""
+    md = csp_safe_tables(speed_up_markdown(Markdown(**settings["MARKDOWN"])))
+    if "meta" in md.preprocessors:
+        md.preprocessors.deregister("meta")
+    return md
+
+
+# The header fields a page shows as HTML: Markdown (those in FORMATTED_FIELDS), then typography.
+SHOWN_FIELDS = ("title", "summary")
+# The metadata key of the fields a file in another language keeps as written (see finish_fields).
+UNFINISHED = "buildcheck_unfinished"
+
+
+def _finish(settings, md, typogrify, name, value):
+    """A header field as the page shows it: Markdown for FORMATTED_FIELDS, then typography."""
+    if name in settings["FORMATTED_FIELDS"]:
+        md.reset()
+        value = md.convert(value)
+    if typogrify and name in SHOWN_FIELDS:
+        value = typogrify(value)
+    return value
+
+
+def finish_fields(settings, items):
+    """Finish the fields the reader left as written in files of another language than the
+    run's (UNFINISHED): called for the ones the run lists after all (a post with no version in
+    the run's language), so they show as they do in their own language's run."""
+    md = typogrify = None
+    for item in items:
+        names = item.metadata.pop(UNFINISHED, None)
+        if not names:
+            continue
+        if md is None:
+            md, typogrify = new_markdown(settings), _run_typogrifier(settings)
+        delattr(item, UNFINISHED)
+        for name in names:
+            value = _finish(settings, md, typogrify, name, item.metadata[name])
+            item.metadata[name] = value
+            setattr(item, "_summary" if name == "summary" else name, value)
+
+
 def check_settings(pelican):
     s = pelican.settings
     s.setdefault("BUILDCHECK_DRY_RUN", False)
@@ -102,22 +150,20 @@ class CheckedMarkdownReader(MarkdownReader):
 
     Beyond the checks it differs in three ways, all for speed: one Markdown instance
     serves every file of the run (reset in between); a file in another language than
-    the run's has only its header read; and with BUILDCHECK_TYPOGRIFY typogrify runs here,
+    the run's has only its header read, its title and summary finished only if the run
+    lists it (:func:`finish_fields`); and with BUILDCHECK_TYPOGRIFY typogrify runs here,
     so Pelican's content cache keeps its result.
     """
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._shared_md = None
-        # A checking run (BUILDCHECK_DRY_RUN) writes no page: typogrify could only cost time.
-        self._typogrify = None if self.settings.get("BUILDCHECK_DRY_RUN") else typogrifier(self.settings)
+        self._typogrify = _run_typogrifier(self.settings)
 
     def _markdown(self):
-        """The run's Markdown instance, reset; the header is never left to its meta extension."""
+        """The run's Markdown instance (new_markdown), reset."""
         if self._shared_md is None:
-            self._shared_md = csp_safe_tables(speed_up_markdown(Markdown(**self.settings["MARKDOWN"])))
-            if "meta" in self._shared_md.preprocessors:
-                self._shared_md.preprocessors.deregister("meta")
+            self._shared_md = new_markdown(self.settings)
         else:
             self._shared_md.reset()
         return self._shared_md
@@ -165,20 +211,24 @@ class CheckedMarkdownReader(MarkdownReader):
         self._md = self._markdown()
         body = "\n".join(text.split("\n")[header.body_line - 1:])
         content = "" if foreign or problems else self._md.convert(body)
+        # A file in another language keeps its title and summary as written: Markdown and
+        # typography (a third of its run's reading) only if the run lists it (finish_fields),
+        # never for a translation this run only links. A title its slug is made of is finished.
+        unfinished = [] if not foreign else [
+            name for name in SHOWN_FIELDS if name in header.meta and not (
+                name == "title" and "slug" not in header.meta and self.settings["SLUGIFY_SOURCE"] == "title")]
         metadata = {}
         for name, value in header.meta.items():
-            if name in self.settings["FORMATTED_FIELDS"]:
-                self._md.reset()
-                value = self._md.convert(value)
+            if name not in unfinished:
+                value = _finish(self.settings, self._md, self._typogrify, name, value)
             metadata[name] = self.process_metadata(name, value)
+        if unfinished:
+            metadata[UNFINISHED] = unfinished
         metadata["buildcheck_links"] = [(link.kind, link.target, link.line, link.col) for link in links]
         metadata["buildcheck_where"] = dict(header.where)
         metadata["buildcheck_items"] = {k: list(v) for k, v in header.items.items()}
-        if self._typogrify:
-            content = self._typogrify(content) if content else content
-            for key in ("title", "summary"):
-                if key in metadata:
-                    metadata[key] = self._typogrify(metadata[key])
+        if self._typogrify and content:
+            content = self._typogrify(content)
         return content, metadata
 
 

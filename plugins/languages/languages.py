@@ -16,7 +16,7 @@ from pelican.generators import ArticlesGenerator
 from pelican.paginator import PaginationRule
 from pelican.utils import order_content
 
-from buildcheck import Problem, relpath, report
+from buildcheck import Problem, finish_fields, relpath, report
 from core.site import SiteSettingsError, validate_languages
 from core.site import catalogue_path as core_catalogue_path
 from core.site import url_settings as core_url_settings
@@ -115,7 +115,8 @@ def _adopt_foreign(generator, items, kind):
 def regroup(settings, items, order_by):
     """Link the language versions of each item by translation_key and pick, per group, the
     version this run lists: its own language's, else the primary language's, else the
-    first in LANGUAGES order. Returns (listed, other versions).
+    first in LANGUAGES order. Returns (listed, other versions); a listed version in another
+    language has its title and summary finished (buildcheck's finish_fields).
 
     Pelican's own grouping (ARTICLE_TRANSLATION_ID) warns when a group has no version in
     the run's language, which every run of a language with untranslated content meets.
@@ -143,6 +144,9 @@ def regroup(settings, items, order_by):
         others.extend(o for o in by_lang.values() if o is not by_lang[chosen_lang])
     if problems:
         report(settings, problems)
+    # The reader left the title and summary of a file in another language as written: the
+    # ones listed here are shown, so they are finished (before the order, which may be by title).
+    finish_fields(settings, [item for item in listed if item.lang != lang])
     return order_content(listed, order_by), others
 
 
