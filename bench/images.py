@@ -48,7 +48,7 @@ def _build(site, force=False):
 
 
 def pictures(work, quick, report):
-    count = 3 if quick else PHOTOS
+    count = 2 if quick else PHOTOS
     site = work / "pictures"
     shutil.rmtree(site, ignore_errors=True)
     copy_site(site)

@@ -296,15 +296,20 @@ LIGHTHOUSE_CHROME_FLAGS = ("--headless=new --no-sandbox --disable-gpu --disable-
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
 
 
-def run_lighthouse(url, out_json, timeout=240):
+def run_lighthouse(url, out_json, timeout=240, categories=CATEGORIES, audits=()):
     """Lighthouse (mobile, the default) on one loopback URL; the parsed report.
 
-    Raises RuntimeError with Lighthouse's message when it fails.
+    `categories`: the categories it scores (fewer cost less: without performance, no trace is
+    analysed); `audits`: audits it runs beside theirs. The network requests are always listed
+    (lighthouse_summary). Raises RuntimeError with Lighthouse's message when it fails.
     """
     if not is_loopback(urlsplit(url).hostname):
         raise ValueError(f"Lighthouse runs on loopback URLs only, not {url}")
     cmd = ["node", str(LIGHTHOUSE), url, "--output=json", f"--output-path={out_json}", "--quiet",
            "--disable-full-page-screenshot", f"--chrome-flags={LIGHTHOUSE_CHROME_FLAGS}"]
+    if tuple(categories) != CATEGORIES or audits:
+        cmd += [f"--only-categories={','.join(categories)}",
+                f"--only-audits={','.join(('network-requests', *audits))}"]
     env = dict(os.environ, CHROME_PATH=CHROMIUM)
     code, out, err = run_bounded(cmd, timeout, env=env)
     if code != 0 or not Path(out_json).exists():
