@@ -100,8 +100,8 @@ def serve(directory, port=0):
     """Serve `directory` on 127.0.0.1 (`port`, or a free one) for the duration of the block."""
     handler = functools.partial(GzipHandler, directory=str(directory))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    # shutdown() returns within 50 ms (serve_forever polls every half second by default)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:

@@ -6,10 +6,9 @@ api.github.com through Chromium's host resolver rules)."""
 import http.server
 import json
 import ssl
-import threading
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from tests.support import free_port
+from tests.support import free_port, start_in_thread
 
 CLIENT_ID, CLIENT_SECRET, TOKEN = "test-client-id", "test-client-secret-0123456789", "gho_test_token_abc"
 
@@ -52,7 +51,7 @@ class FakeGitHub:
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        start_in_thread(self.server)
 
     def close(self):
         self.server.shutdown()
@@ -109,7 +108,7 @@ class FakeGitHubAPI:
         context.load_cert_chain(cert.cert, cert.key)
         self.server.socket = context.wrap_socket(self.server.socket, server_side=True)
         self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        start_in_thread(self.server)
 
     def close(self):
         self.server.shutdown()

@@ -44,6 +44,13 @@ def free_port():
         return s.getsockname()[1]
 
 
+def start_in_thread(server):
+    """Run a socketserver in a daemon thread; returns it. Its shutdown() returns within 50 ms,
+    not the half second serve_forever polls at by default (every test's teardown waited it)."""
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    return server
+
+
 @contextlib.contextmanager
 def serve_static(directory, headers=()):
     """Serve a built site over HTTP on loopback, as a static host does; yields its URL.
@@ -59,9 +66,8 @@ def serve_static(directory, headers=()):
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()),
-                                             functools.partial(Handler, directory=str(directory)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = start_in_thread(http.server.ThreadingHTTPServer(("127.0.0.1", free_port()),
+                                                             functools.partial(Handler, directory=str(directory))))
     try:
         yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:

@@ -16,7 +16,6 @@
 import http.server
 import json
 import re
-import threading
 import time
 import uuid
 from urllib.parse import urljoin, urlsplit
@@ -24,7 +23,7 @@ from urllib.parse import urljoin, urlsplit
 import lxml.html
 import pytest
 
-from tests.support import CHROMIUM, ROOT, copy_site, free_port, require, require_executable
+from tests.support import CHROMIUM, ROOT, copy_site, free_port, require, require_executable, start_in_thread
 import bench.build
 import bench.check
 import bench.build_run
@@ -327,8 +326,7 @@ def test_load_generator_against_a_stub_service(tmp_path):
             self.end_headers()
             self.wfile.write(data)
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Stub)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server = start_in_thread(http.server.ThreadingHTTPServer(("127.0.0.1", 0), Stub))
     try:
         res = bench.forms.load_level(f"http://127.0.0.1:{server.server_address[1]}", ["a", "b"], 4, 40, 20,
                                tmp_path / "ids", {"id": "employees", "value": "12"})
@@ -393,9 +391,7 @@ class RecordingStub(http.server.BaseHTTPRequestHandler):
 def stubs():
     servers = []
     for _ in range(2):
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RecordingStub)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        servers.append(server)
+        servers.append(start_in_thread(http.server.ThreadingHTTPServer(("127.0.0.1", 0), RecordingStub)))
     RecordingStub.seen = []
     yield servers
     for server in servers:
