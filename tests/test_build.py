@@ -4,6 +4,7 @@ import datetime
 import hashlib
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -20,10 +21,25 @@ def snapshot(directory: Path):
             for p in sorted(directory.rglob("*")) if p.is_file()}
 
 
-@pytest.fixture
-def built_copy(tmp_path):
-    root = copy_site(tmp_path / "site")
+@pytest.fixture(scope="module")
+def first_build(tmp_path_factory):
+    """A copy of the site after its first build, made once for the module: (where it was
+    built, a snapshot of it)."""
+    work = tmp_path_factory.mktemp("built")
+    root = copy_site(work / "site")
     build_site(settings_file=root / "pelicanconf.py", output=root / "output", cwd=root, capture=True)
+    shutil.copytree(root, work / "snapshot", symlinks=True)
+    return root, work / "snapshot"
+
+
+@pytest.fixture
+def built_copy(first_build):
+    """A copy of the site as its first build left it, for a test to change: the snapshot put
+    back where that build ran (the build's record of what it built holds absolute paths, and
+    copy2 keeps each file's size and mtime, which it compares)."""
+    root, snap = first_build
+    shutil.rmtree(root)
+    shutil.copytree(snap, root, symlinks=True)
     return root
 
 
