@@ -28,7 +28,6 @@ import os
 import queue
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 from concurrent.futures import Future
@@ -108,6 +107,18 @@ def _link_tree(site, pages, dest):
         link_or_copy(page, target)
 
 
+def pagefind_binary():
+    """The Pagefind binary of the pinned Python package (what `python -m pagefind` runs, without
+    a Python process started first to find it); looked up at each start, as PAGEFIND_BINARY_PATH
+    may name another."""
+    from pagefind.service import get_executable  # noqa: PLC0415 (its own lookup: PAGEFIND_BINARY_PATH, the wheel)
+
+    found = get_executable()
+    if found is None:
+        raise BuildFailed("pagefind: its binary is missing (the pagefind package in requirements.txt brings it)")
+    return str(found)
+
+
 class Indexing:
     """Pagefind at work for some languages (start_indexing()); wait() gives their digests."""
 
@@ -124,7 +135,7 @@ class Indexing:
         log = tempfile.TemporaryFile(dir=tree.name)
         self.runs.append((lang, digest, None, tree, log))  # cleaned up by wait() even if Popen fails
         _link_tree(self.site, pages, Path(tree.name))
-        proc = subprocess.Popen([sys.executable, "-m", "pagefind", "--site", tree.name, "--silent",
+        proc = subprocess.Popen([pagefind_binary(), "--site", tree.name, "--silent",
                                  "--output-path", str(self.root / lang)], stdout=log, stderr=subprocess.STDOUT)
         self.runs[-1] = (lang, digest, proc, tree, log)
 
@@ -212,9 +223,7 @@ class _PagefindService:
     for ten pages); this reads it as it comes, and an ended service as an error at once."""
 
     def __init__(self):
-        from pagefind.service import get_executable  # noqa: PLC0415 (the binary its Python API runs)
-
-        self.proc = subprocess.Popen([str(get_executable()), "--service"], stdin=subprocess.PIPE,
+        self.proc = subprocess.Popen([pagefind_binary(), "--service"], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         self._id, self._buffer = 0, b""
 
