@@ -413,6 +413,13 @@ def share_card(s, title, kicker=None):
     are off."""
     if s["IMAGES_CARD_STYLE"] is None:
         return None
+    made = s.setdefault("IMAGES_CARDS_MEMO", {})  # one per run: a post's page asks twice (og:image, JSON-LD)
+    if (title, kicker) not in made:
+        made[(title, kicker)] = _share_card(s, title, kicker)
+    return dict(made[(title, kicker)])
+
+
+def _share_card(s, title, kicker):
     title = " ".join(str(Markup(title).striptags()).split())
     kicker = " ".join(str(Markup(kicker).striptags()).split()) if kicker else None
     if "IMAGES_CARD_STYLE_MEMO" not in s:  # one per run

@@ -98,6 +98,9 @@ def generator_init(generator):
     locales = {code: og_locale(code) for code in s.get("LANGUAGES", {s["DEFAULT_LANG"]: None})}
     generator.env.filters["og_locale"] = locales.__getitem__
     generator.env.filters["person"] = lambda name: {"@type": "Person", "name": name}
+    # A run renders the templates as they were when it started (each run is a process or a fork
+    # of its own): Jinja need not look at each template file's mtime again at every page.
+    generator.env.auto_reload = False
     if s.get("LOAD_CONTENT_CACHE"):
         # Compiled templates are kept beside the content cache, so that a build does not
         # compile every template again (Jinja compares each template's source first); the
