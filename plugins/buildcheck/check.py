@@ -211,9 +211,9 @@ class CheckedMarkdownReader(MarkdownReader):
         self._md = self._markdown()
         body = "\n".join(text.split("\n")[header.body_line - 1:])
         content = "" if foreign or problems else self._md.convert(body)
-        # A file in another language keeps its title and summary as written: Markdown and
-        # typography (a third of its run's reading) only if the run lists it (finish_fields),
-        # never for a translation this run only links. A title its slug is made of is finished.
+        # A file in another language keeps its title and summary as written: their Markdown and
+        # typography only if the run lists it (finish_fields), never for a translation this run
+        # only links. A title its slug is made of is finished at once.
         unfinished = [] if not foreign else [
             name for name in SHOWN_FIELDS if name in header.meta and not (
                 name == "title" and "slug" not in header.meta and self.settings["SLUGIFY_SOURCE"] == "title")]
