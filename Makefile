@@ -1,7 +1,8 @@
 # Bootstrap only: create .venv with the pinned dependencies (each file checked against the hash
 # recorded in requirements.txt; the project itself is built with the pinned setuptools, nothing
-# unpinned is fetched; --no-compile: Python compiles the modules it imports, once, not every
-# module of every package at set-up), then hand over to invoke (tasks.py).
+# unpinned is fetched; every module compiled to bytecode at set-up, as pip does by default: where
+# PYTHONDONTWRITEBYTECODE is set, as in many containers, Python would otherwise compile each
+# module it imports again in every process), then hand over to invoke (tasks.py).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -15,7 +16,7 @@ MAKEFLAGS += --jobs=2
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python 3.11 or newer is needed")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-compile --require-hashes -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 
