@@ -525,6 +525,8 @@ def test_profile_section_times_every_part_of_one_language_run(tmp_path):
     bench.profile.build_profile(tmp_path, True, report)  # quick: 100 posts
     shares, hot = report.sections
     assert "Profile: one cold language run (100 posts, nl)" in shares
+    # the measured run found the pictures and share cards made, as the measured cold builds do
+    assert "(0 made in the measured run)" in shares
     for part in bench.profile.PARTS:
         assert f"| {part} | " in shares
     # every part was measured (a wrapper that no longer wraps anything would show 0.00)
