@@ -2,11 +2,14 @@
 # recorded in requirements.txt; the project itself is built with the pinned setuptools, nothing
 # unpinned is fetched; every module compiled to bytecode at set-up, as pip does by default: where
 # PYTHONDONTWRITEBYTECODE is set, as in many containers, Python would otherwise compile each
-# module it imports again in every process), then hand over to invoke (tasks.py).
+# module it imports again in every process), then hand over to invoke (tasks.py). Building and
+# serving need requirements.txt only; `make test` and `make bench` also install the test and
+# benchmark tools of requirements-dev.txt (Playwright alone is a third of everything).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+DEV    := $(VENV)/.installed-dev
 
 .PHONY: serve build test bench publish
 # The Python and the npm set-up do not depend on each other: on a fresh machine they run side by side.
@@ -18,6 +21,10 @@ $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+$(DEV): $(STAMP) requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.txt
 	touch $@
 
 # From npm: the editor every build serves at /admin/ (decap-cms) and its local backend
@@ -41,8 +48,8 @@ build: $(STAMP) node_modules/.site
 publish: $(STAMP) node_modules/.site
 	$(BIN)/invoke build --publish
 
-test: $(STAMP) node_modules/.installed
+test: $(DEV) node_modules/.installed
 	$(BIN)/invoke test
 
-bench: $(STAMP) node_modules/.installed
+bench: $(DEV) node_modules/.installed
 	$(BIN)/invoke bench

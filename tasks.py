@@ -54,6 +54,7 @@ def test(c, k=None):
     """Run the whole test suite."""
     # Both cores (CI has two); by file, so that the tests that start `make serve` (its fixed
     # ports), all in one file, never run two at once.
+    _needs_dev_tools("pytest")
     args = [sys.executable, "-m", "pytest", "-n", "2", "--dist", "loadfile"]
     if k:
         args += ["-k", k]
@@ -65,9 +66,20 @@ def test(c, k=None):
                     "of BENCHMARKS.md"})
 def bench(c, sizes=None, quick=False, only=None):
     """Benchmark build speed, the editing loop, page weight, Lighthouse and the form service."""
+    _needs_dev_tools("playwright")
     from bench.main import main
 
     sys.exit(main(sizes=sizes, quick=quick, only=only))
+
+
+def _needs_dev_tools(module):
+    """The test and benchmark tools come with `make test` and `make bench` (requirements-dev.txt),
+    not with `make serve`: say so rather than fail on an import."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        sys.exit(f"{module} is not installed: `make test` or `make bench` installs the test and benchmark tools "
+                 "(requirements-dev.txt)")
 
 
 # --- editors' tools: thin wrappers around tools/editor.py ------------------------------------

@@ -13,7 +13,7 @@ import pytest
 from tests.support import ROOT, require
 
 DEPLOY = ROOT / "deploy"
-# gixy-ng is pinned in requirements.txt and installed into the same environment as pytest.
+# gixy-ng is pinned in requirements-dev.txt and installed into the same environment as pytest.
 GIXY = Path(sys.executable).parent / "gixy"
 CONFIGS = sorted(DEPLOY.glob("*.conf"))
 
@@ -42,7 +42,7 @@ def parsed_servers(main):
 
 def gixy(conf, tmp_path):
     """gixy-ng's findings of medium or high severity for one configuration file."""
-    require(GIXY.exists(), "gixy-ng (pinned in requirements.txt; make test installs it)")
+    require(GIXY.exists(), "gixy-ng (pinned in requirements-dev.txt; make test installs it)")
     main = main_config(conf, tmp_path)
     assert parsed_servers(main) > 0, f"{conf.name}: no server block"
     result = subprocess.run([str(GIXY), "--format", "json", str(main)], cwd=ROOT,

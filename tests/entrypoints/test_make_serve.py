@@ -12,6 +12,7 @@ import os
 import re
 import socket
 import signal
+import subprocess
 import time
 from urllib.parse import urlsplit
 from xml.etree import ElementTree
@@ -19,7 +20,7 @@ from xml.etree import ElementTree
 import pytest
 
 from tests.browser import chromium
-from tests.entrypoints.conftest import (Started, cmdline, http_get, ports_taken,
+from tests.entrypoints.conftest import (Started, clean_env, cmdline, http_get, ports_taken,
                                         require_ports_free,
                                         wait_http, wait_until)
 
@@ -105,6 +106,19 @@ def test_every_page_of_the_sitemap_loads_styled_without_a_failed_request(serve, 
         assert page.evaluate("() => !!document.querySelector('script[src=\"/__livereload.js\"]')"), path
     assert problems == [], "\n".join(problems)
     context.close()
+
+
+def test_make_serve_sets_up_what_the_site_needs_and_not_the_test_tools(serve):
+    """The fresh .venv `make serve` made has no test or benchmark tool (requirements-dev.txt is for
+    `make test` and `make bench`); `invoke test` in it says what to run instead of failing on an import."""
+    venv = serve.tree / ".venv" / "bin"
+    found = subprocess.run([str(venv / "python"), "-c", "import importlib.util as u; "
+                            "print(*[m for m in ('pytest', 'playwright', 'hypothesis', 'pelican', 'uvicorn') if u.find_spec(m)])"],
+                           capture_output=True, text=True, timeout=60, env=clean_env())
+    assert found.stdout.split() == ["pelican", "uvicorn"], found.stdout + found.stderr
+    ran = subprocess.run([str(venv / "invoke"), "test"], cwd=serve.tree, capture_output=True, text=True, timeout=60,
+                         env=clean_env())
+    assert ran.returncode != 0 and "`make test`" in ran.stderr and "Traceback" not in ran.stderr, ran.stderr
 
 
 @pytest.mark.parametrize("path, kind", [
