@@ -235,6 +235,27 @@ def scale_row(label, name, results, base_results):
             (fmt(cpu / base_cpu, ".2f") + "×") if base_cpu and cpu else "–"]
 
 
+def cpu_row(label, results, base_results):
+    """One row of the cold build's CPU by process: medians of `results` (ours), each part also as a
+    multiple of `base_results`' CPU time (plain Pelican's, same run)."""
+    cpu = median([x.get("cpu_seconds") for x in results])
+    runs = median([sum(x["cpu_processes"]) if x.get("cpu_processes") else None for x in results])
+    search = median([sum(x["cpu_pagefind"]) if x.get("cpu_pagefind") else None for x in results])
+    driver = cpu - runs - search if None not in (cpu, runs, search) else None
+    plain = median([x.get("cpu_seconds") for x in base_results])
+
+    def of_plain(value):
+        return (fmt(value / plain, ".2f") + "×") if value is not None and plain else "–"
+
+    def busy(found):
+        share = median([x.get("busy") for x in found])
+        return fmt(100 * share, ".0f") + " %" if share is not None else "–"
+
+    return [label, fmt(cpu, ".2f"), fmt(runs, ".2f"), fmt(search, ".2f"), fmt(driver, ".2f"), fmt(plain, ".2f"),
+            of_plain(runs), of_plain(search), of_plain(driver), of_plain(cpu - search if search is not None else None),
+            of_plain(cpu), busy(results), busy(base_results)]
+
+
 def scale_and_editing(work, sizes, repeats, edit_repeats, budget, report, own=True):
     """Sections 1 and 2: build scale and the editing loop. Returns {size: runs}. With `own`,
     also the site's own posts copied to SITE_COPIES pairs (built once, beside the generated
@@ -245,6 +266,7 @@ def scale_and_editing(work, sizes, repeats, edit_repeats, budget, report, own=Tr
     time budget; a build stopped by it, or a repeat that would not fit, is reported.
     """
     rows, edit_rows, notes, edit_notes = {}, {}, [], []
+    cpu_rows = {}
     per_size = {}
     search_note = None
     per_post = None  # seconds per post of one repeat (all its builds), from the last one run
@@ -252,10 +274,11 @@ def scale_and_editing(work, sizes, repeats, edit_repeats, budget, report, own=Tr
     # budget then trims the repeats of the small sizes, which are cheap to leave out.
     # First the site's own posts (copied) and the editing loop on the site as it is: the budget then
     # trims the generated sizes' repeats, not these figures, which no other part gives.
-    copies, own_row = [], None
+    copies, own_row, copies_cpu = [], None, []
     if own and budget.allows(0.05 * SITE_COPIES + 50):
         copies, pair = site_copies_builds(work, budget, report)
         if pair:
+            copies_cpu = [cpu_row(copies[0][0], [pair[0]], [pair[1]])]
             notes.append(f"{SITE_COPIES:,} (the site's own posts, copied): the site's own post pair(s) (content/blog/) "
                          "copied under their own slug, translation key, title and date (bench.content."
                          "write_site_copies) up to that many pairs, beside the site's own networks; one cold build "
@@ -332,6 +355,8 @@ def scale_and_editing(work, sizes, repeats, edit_repeats, budget, report, own=Tr
         per_size[count] = runs
         rows[count] = [scale_row(f"{count:,}", name, results, runs["plain"]) for name, results in runs.items()
                        if results and runs["plain"]]
+        if runs["ours"] and runs["plain"]:
+            cpu_rows[count] = cpu_row(f"{count:,}", runs["ours"], runs["plain"])
         # --- editing loop, on the warm cache the last cold build left ---------------------
         if count in edit_repeats and runs["ours"]:
             cold = median([x["seconds"] for x in runs["ours"]])
@@ -387,6 +412,20 @@ def scale_and_editing(work, sizes, repeats, edit_repeats, budget, report, own=Tr
                ["posts (x2 langs)", "build", "runs", "wall s", "CPU s", "Pelican runs s", "sitewide files + swap s",
                 "Pagefind s", "pages", "pages/s", "peak RSS MiB", "largest process MiB", "ratio", "CPU ratio"],
                [r for n in sorted(rows) for r in rows[n]] + copies, notes)
+    if cpu_rows or copies_cpu:
+        report.add("Build scale: where the cold build's CPU time goes (medians of the cold builds above; × = of plain "
+                   "Pelican's CPU time, same run)",
+                   ["posts (x2 langs)", "CPU s", "language runs s", "Pagefind s", "build driver s", "plain Pelican s",
+                    "language runs", "Pagefind", "build driver", "all but Pagefind", "all", "cores busy: ours",
+                    "cores busy: plain"],
+                   [cpu_rows[n] for n in sorted(cpu_rows)] + copies_cpu,
+                   ["language runs: the Pelican processes' own user + system time (os.wait4), both languages; Pagefind: "
+                    "its processes' (one per language); build driver: the rest (settings, the cache check, the "
+                    "sitemap's reading of the pages, the pages' digests for the search index, the swap)",
+                    "cores busy: the share of the machine's CPU time (every core, /proc/stat) that was not idle while "
+                    "the build ran, whatever ran it; when it is near 100 %, the wall time of ours is its CPU time "
+                    "divided by the number of cores, so its wall-time ratio follows its CPU ratio: on 2 cores, ours is "
+                    "no slower than plain Pelican (one core) only while its CPU ratio is at most about 2"])
     edit_notes.append("no change: `invoke build` finds the output up to date and builds nothing")
     edit_notes.append("one post changed: as the development server (make serve) rebuilds: first the changed "
                       "language's run, in a fork of the warm Pelican process the server keeps ready (started before "

@@ -5,7 +5,11 @@ into the next (ru_maxrss is a high-water mark that never goes down). It prints o
 object on its last line of stdout:
 
     {"ok": true, "seconds": 12.3, "cpu_seconds": 20.1, "pages": 2345, "rss_kib": 123456,
-     "rss_processes": [..], "rss_method": "...", "search": "...", "error": null}
+     "rss_processes": [..], "rss_method": "...", "search": "...", "error": null,
+     "cpu_processes": [..], "cpu_pagefind": [..], "busy": 0.98}
+
+cpu_processes and cpu_pagefind: each Pelican and Pagefind process's own CPU seconds (os.wait4);
+busy: the share of the machine's CPU time that was not idle while the build ran (/proc/stat).
 
 spec["kind"] is
   "site"  -- sitebuild.build.build_site(settings_file, output, cwd): the project's own build, one
@@ -56,9 +60,9 @@ def find_search_step(tasks_module):
     return None, None
 
 
-def _measured_run(rss_list, durations, ends=None):
-    """A stand-in for sitebuild.build._run that also records each Pelican process's own peak RSS
-    and wall time."""
+def _measured_run(rss_list, durations, ends=None, cpu_list=None):
+    """A stand-in for sitebuild.build._run that also records each Pelican process's own peak RSS,
+    wall time and CPU time."""
 
     def run(cmd, cwd):
         env = dict(os.environ, COLUMNS="200", TERM="dumb")
@@ -68,6 +72,8 @@ def _measured_run(rss_list, durations, ends=None):
             _, status, usage = os.wait4(p.pid, 0)
             p.returncode = os.waitstatus_to_exitcode(status)  # Popen must not wait again
             rss_list.append(usage.ru_maxrss)
+            if cpu_list is not None:
+                cpu_list.append(usage.ru_utime + usage.ru_stime)
             durations.append(time.perf_counter() - started)
             if ends is not None:
                 ends.append(time.perf_counter())
@@ -81,11 +87,11 @@ def _measured_run(rss_list, durations, ends=None):
 
 class _MeasuredSubprocess:
     """Stands in for the subprocess module in sitebuild.search: the processes it starts
-    (Popen) and runs (run) also record each Pagefind process's own peak RSS (os.wait4)."""
+    (Popen) and runs (run) also record each Pagefind process's own peak RSS and CPU time (os.wait4)."""
 
-    def __init__(self, rss_list):
+    def __init__(self, rss_list, cpu_list):
         self.rss_list = rss_list
-        rss = rss_list
+        rss, cpu = rss_list, cpu_list
 
         class Popen(subprocess.Popen):
             def wait(self, timeout=None):
@@ -93,6 +99,7 @@ class _MeasuredSubprocess:
                     _, status, usage = os.wait4(self.pid, 0)
                     self.returncode = os.waitstatus_to_exitcode(status)
                     rss.append(usage.ru_maxrss)
+                    cpu.append(usage.ru_utime + usage.ru_stime)
                 return self.returncode
 
         self.Popen = Popen
@@ -118,18 +125,38 @@ def _cpu():
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
+def _machine_ticks():
+    """(busy, total) CPU ticks of the whole machine so far (/proc/stat), or None elsewhere."""
+    try:
+        with open("/proc/stat", encoding="ascii") as f:
+            ticks = [int(n) for n in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    ticks += [0] * (8 - len(ticks))
+    user, nice, system, idle, iowait, irq, softirq, steal = ticks[:8]  # guest time is in user time already
+    busy = user + nice + system + irq + softirq
+    return busy, busy + idle + iowait + steal
+
+
+def _busy_share(before, after):
+    """The share of the machine's CPU time that was busy between two _machine_ticks()."""
+    if before is None or after is None or after[1] <= before[1]:
+        return None
+    return (after[0] - before[0]) / (after[1] - before[1])
+
+
 def build_site(spec):
     from sitebuild import build as engine
     from sitebuild import search as search_module
 
     result = {"search": None}
-    rss, durations, ends = [], [], []
+    rss, durations, ends, cpu_runs = [], [], [], []
     patched = hasattr(engine, "_run")
     if patched:
-        engine._run = _measured_run(rss, durations, ends)
-    pagefind_rss = []
+        engine._run = _measured_run(rss, durations, ends, cpu_runs)
+    pagefind_rss, pagefind_cpu = [], []
     if getattr(search_module, "subprocess", None) is subprocess:
-        search_module.subprocess = _MeasuredSubprocess(pagefind_rss)
+        search_module.subprocess = _MeasuredSubprocess(pagefind_rss, pagefind_cpu)
     output = Path(spec["output"])
     search_name, search_fn = find_search_step(engine)
     search_times = []
@@ -159,7 +186,7 @@ def build_site(spec):
         warm = engine.start_warm_pelican(spec["settings"])
         warm.wait_ready()
     start = time.perf_counter()
-    cpu_start = _cpu()
+    cpu_start, ticks_start = _cpu(), _machine_ticks()
     try:
         if warm is not None:  # as the development server rebuilds: the saved post's pages first
             shown = engine.show_changes_first(spec["changes"], settings_file=spec["settings"], output=output,
@@ -208,6 +235,7 @@ def build_site(spec):
             result["search"] = f"{search_name}(output) failed: {type(e).__name__}: {e}"
     seconds = time.perf_counter() - start
     result["cpu_seconds"] = _cpu() - cpu_start
+    result["busy"] = _busy_share(ticks_start, _machine_ticks())
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     # Any child (Pelican runs, Pagefind) is in RUSAGE_CHILDREN's max; the language runs overlap.
     largest_child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
@@ -226,19 +254,22 @@ def build_site(spec):
         result["pelican_seconds"] = max(durations)
     return dict(result, ok=True, error=None, seconds=seconds, pages=count_pages(output),
                 rss_kib=total, rss_processes=rss, rss_method=method, rss_driver=own,
-                rss_largest_child=largest_child, rss_pagefind=pagefind_rss)
+                rss_largest_child=largest_child, rss_pagefind=pagefind_rss, cpu_processes=cpu_runs,
+                cpu_pagefind=pagefind_cpu)
 
 
 def build_plain(spec):
     cmd = [sys.executable, "-m", "pelican", spec["content"], "-o", spec["output"], "-s", spec["settings"]]
     env = dict(os.environ, COLUMNS="200", TERM="dumb")
-    start, cpu_start = time.perf_counter(), _cpu()
+    start, cpu_start, ticks_start = time.perf_counter(), _cpu(), _machine_ticks()
     p = subprocess.run(cmd, cwd=spec["cwd"], env=env, capture_output=True, text=True)
     seconds, cpu = time.perf_counter() - start, _cpu() - cpu_start
+    busy = _busy_share(ticks_start, _machine_ticks())
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     if p.returncode != 0:
         return {"ok": False, "error": (p.stderr + p.stdout)[-4000:], "seconds": seconds}
-    return {"ok": True, "error": None, "seconds": seconds, "cpu_seconds": cpu, "pages": count_pages(spec["output"]),
+    return {"ok": True, "error": None, "seconds": seconds, "cpu_seconds": cpu, "busy": busy,
+            "pages": count_pages(spec["output"]),
             "rss_kib": rss, "rss_processes": [rss], "rss_method": "the Pelican process's peak", "search": None}
 
 

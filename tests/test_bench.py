@@ -210,16 +210,31 @@ def test_tiny_site_page_count_matches_an_independent_count(tiny_site):
     assert result["search"] == "included: build_site runs start_indexing()"
     assert 0 < result["search_total_seconds"] < result["seconds"]
     assert len(result["rss_pagefind"]) == 2 and min(result["rss_pagefind"]) > 1_000
+    # Each process's CPU time, measured on its own: the two runs, the two Pagefinds, within the whole.
+    assert len(result["cpu_processes"]) == 2 and min(result["cpu_processes"]) > 0.1
+    assert len(result["cpu_pagefind"]) == 2 and min(result["cpu_pagefind"]) > 0
+    assert sum(result["cpu_processes"]) + sum(result["cpu_pagefind"]) < result["cpu_seconds"]
+    assert 0 < result["busy"] <= 1
 
 
 def test_plain_baseline_builds_the_same_posts(tiny_site, tmp_path):
-    site, _, _ = tiny_site
+    site, ours, _ = tiny_site
     result = bench.build.plain_build(tmp_path, site, typogrify=False)
     assert result["ok"], result["error"]
     out = tmp_path / "plain-output"
     posts = [p for p in out.glob("*.html") if p.name.startswith(("bericht-", "post-"))]
     assert len(posts) == 2 * POSTS
     assert result["pages"] == bench.build_run.count_pages(out)
+    assert result["cpu_seconds"] > 0.1 and 0 < result["busy"] <= 1
+    # The split of our CPU time: its parts add up to the whole, each also read against plain Pelican's.
+    row = dict(zip(["posts", "cpu", "runs", "search", "driver", "plain", "runs x", "search x", "driver x", "but search x",
+                    "all x", "busy", "plain busy"], bench.build.cpu_row("10", [ours], [result])))
+    parts = [float(row[k]) for k in ("runs", "search", "driver")]
+    assert min(parts) > 0 and sum(parts) == pytest.approx(float(row["cpu"]), abs=0.02)
+    assert row["plain"] == f"{result['cpu_seconds']:.2f}"
+    assert row["all x"] == f"{ours['cpu_seconds'] / result['cpu_seconds']:.2f}×"
+    assert row["but search x"] == f"{(ours['cpu_seconds'] - sum(ours['cpu_pagefind'])) / result['cpu_seconds']:.2f}×"
+    assert row["busy"].endswith(" %") and row["plain busy"].endswith(" %")
 
 
 # --- page weight -------------------------------------------------------------------------
