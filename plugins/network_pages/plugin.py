@@ -416,7 +416,6 @@ def link_content(items, settings, slugs):
     for item in items:
         own = getattr(item, "lang", lang) == lang
         source = getattr(item, "source_path", None) or "?"
-        shown = shown_path(source)
         if own:
             # Where buildcheck's reader found each item of the header (either header form).
             positions = {i[0]: (i[1], i[2]) for i in (getattr(item, "buildcheck_items", None) or {}).get("networks", [])}
@@ -425,12 +424,12 @@ def link_content(items, settings, slugs):
                     line, col = positions.get(slug) or _source_position(
                         source, re.compile(rf"^networks\s*:.*?(?<![\w-])({re.escape(slug)})(?![\w-])", re.I),
                         header_only=True)
-                    problems.append(Problem(shown, line, col, "networks",
+                    problems.append(Problem(shown_path(source), line, col, "networks",
                                             f"no network has slug {slug!r}{did_you_mean(slug, slugs)}"))
         regex = item._get_intrasite_link_regex()
         item_lang = getattr(item, "lang", lang)
 
-        def replace(m, item_lang=item_lang, own=own, shown=shown, source=source):
+        def replace(m, item_lang=item_lang, own=own, source=source):
             if m.group("what") != "network":
                 return m.group(0)
             value = urlparse(m.group("value"))
@@ -438,7 +437,7 @@ def link_content(items, settings, slugs):
             if slug not in slugs:
                 if own:
                     line, col = _source_position(source, re.compile(re.escape(m.group("path"))))
-                    problems.append(Problem(shown, line, col, "link",
+                    problems.append(Problem(shown_path(source), line, col, "link",
                                             f"{m.group('path')}: no network has slug {slug!r}{did_you_mean(slug, slugs)}"))
                 return m.group(0)
             target = f"{siteurl}/{network_url(settings, slug, item_lang)}"
