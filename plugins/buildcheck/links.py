@@ -161,7 +161,10 @@ def _linked_content(item, context, what, path):
 
 def link_problems(item, context, settings, addresses):
     problems = []
-    shown = _shown(item.source_path)
+
+    def problem(line, col, kind, message):  # the path shown is worked out only for a problem (relpath is costly)
+        return Problem(_shown(item.source_path), line, col, kind, message)
+
     is_draft = getattr(item, "status", "published") == "draft"
     origins = {o.rstrip("/") for o in (settings.get("SITE_ORIGIN"), settings.get("SITEURL")) if o
                and "://" in o}
@@ -174,7 +177,7 @@ def link_problems(item, context, settings, addresses):
                 continue  # {network}: the networks plugin checks those
             path = urlsplit(value).path
             if not path:
-                problems.append(Problem(shown, line, col, kind, f"{{{what}}} without a file name"))
+                problems.append(problem(line, col, kind, f"{{{what}}} without a file name"))
                 continue
             found, key = _linked_content(item, context, what, path)
             if found is None:
@@ -184,13 +187,13 @@ def link_problems(item, context, settings, addresses):
                 folder = os.path.dirname(resolved)
                 names = os.listdir(folder) if os.path.isdir(folder) else []
                 hint = did_you_mean(os.path.basename(resolved), names, 0.75)
-                problems.append(Problem(shown, line, col, kind,
+                problems.append(problem(line, col, kind,
                                         f"{{{what}}}{value}: there is no file {_shown(resolved)}{hint}"))
             elif what == "filename" and key == "static_content":
-                problems.append(Problem(shown, line, col, kind,
+                problems.append(problem(line, col, kind,
                                         f"{{filename}}{value} is a file, not a post or page: write {{static}}{value}"))
             elif what != "filename" and key == "generated_content":
-                problems.append(Problem(shown, line, col, kind,
+                problems.append(problem(line, col, kind,
                                         f"{{{what}}}{value} is a post or page: write {{filename}}{value}"))
             elif not is_draft and what == "filename":
                 message = _wrong_language(item, addresses, found.url.lstrip("/"), f"{{filename}}{value}")
@@ -200,7 +203,7 @@ def link_problems(item, context, settings, addresses):
                         rel = os.path.relpath(own.source_path, settings["PATH"]).replace(os.sep, "/")
                         message = (f"{{filename}}{value} is the {_lang_name(found.lang)} version; this "
                                    f"{_lang_name(item.lang)} text should link to {{filename}}/{rel}")
-                    problems.append(Problem(shown, line, col, kind, message))
+                    problems.append(problem(line, col, kind, message))
             continue
         parts = urlsplit(target)
         if parts.scheme or parts.netloc:
@@ -231,12 +234,12 @@ def link_problems(item, context, settings, addresses):
                 else:
                     hint += where
             what = "picture or file" if kind == "image" else "page or file"
-            problems.append(Problem(shown, line, col, kind,
+            problems.append(problem(line, col, kind,
                                     f"{written}: this site has no such {what}{hint}"))
         elif not is_draft:
             message = _wrong_language(item, addresses, found, written)
             if message:
-                problems.append(Problem(shown, line, col, kind, message))
+                problems.append(problem(line, col, kind, message))
     return problems
 
 
