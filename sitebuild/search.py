@@ -306,11 +306,13 @@ class PreparedIndex:
     def _begin(self, settings):
         """Link the language's indexed pages into a tree and have the service read it: (its
         index, {address relative to the site: digest of the bytes it read})."""
-        pages = indexed_pages(self.site, settings, self.lang)[0]
+        chosen, _ = _indexed(self.site, settings, self.lang)
         tree = Path(self._tree.name)
-        _link_tree(self.site, pages, tree)
-        read = {page.relative_to(self.site).as_posix(): hashlib.sha256((tree / page.relative_to(self.site)).read_bytes()).digest()
-                for page in pages}
+        _link_tree(self.site, [page for page, _, _ in chosen], tree)
+        # Each page's digest is of its bytes before it was linked: the service reads it later,
+        # as it is then. A page replaced in between differs from its digest, and finish() gives
+        # it to the service again; what the service read is never older than its digest says.
+        read = {page.relative_to(self.site).as_posix(): own for page, _, own in chosen}
         if self._ending:
             raise RuntimeError("closed")
         self._service = _PagefindService()
