@@ -443,7 +443,8 @@ def scale_and_editing(work, sizes, repeats, edit_repeats, budget, report, own=Tr
                           f"{OWN_EDIT_REPEATS} times")
     edit_notes.append("make serve: the same saves through the development server itself (bench/serve.py: "
                       "sitebuild.devserver.DevServer on a free port, without the form service), each save once the "
-                      "server has settled (its warm process ready, the pages' heads read ahead), timed from "
+                      "server has settled (its warm process ready, the pages' heads read ahead, each language's "
+                      "search index begun on its pages after the last build), timed from "
                       "writing the post: 'page s' until the open page is told to reload (the watcher's wait for "
                       "more changes included), 'search index s' until the server says the index and sitemap are "
                       "renewed")

@@ -143,6 +143,7 @@ def measure(spec):
         # sitemap) when it starts on an output that is up to date, as the warm process imports.
         while any(t.name == "devserver-read-ahead" for t in threading.enumerate()) and time.monotonic() < deadline:
             time.sleep(0.05)
+        server.rebuilder.settle()  # and it has begun each language's search index on the pages
         events = Events(server.host, server.port, EVENTS_PATH)
         events.next()  # hello
         while not out.lines.empty():
@@ -163,6 +164,7 @@ def measure(spec):
             out.wait_for("search index and sitemap renewed")  # after the full build: nothing left to do
             result["indexed"].append(word.encode() in index_text(site / "output"))
             time.sleep(0.5)
+            server.rebuilder.settle()
         events.close()
     finally:
         server.stop()

@@ -337,7 +337,7 @@ def start_warm_pelican(settings_file=DEV_SETTINGS, extra=None):
 
 
 def show_changes_first(changes, settings_file=DEV_SETTINGS, output=ROOT / "output", content=None, cwd=ROOT,
-                       extra=None, warm=None):
+                       extra=None, warm=None, ahead=None):
     """The first step of the editing loop, before the full build: when only Markdown files
     were saved, run the languages they change with PUBLISHING_WRITE_ONLY (plugins/publishing/
     selective.py: the pages that show those posts, and the few pages every run writes) into a
@@ -347,7 +347,8 @@ def show_changes_first(changes, settings_file=DEV_SETTINGS, output=ROOT / "outpu
     kind of file changed, one was deleted, or `output` was not built yet); the full build
     (build_site(later=True), then finish_build()) renews the rest either way. With `warm` (a
     start_warm_pelican() of the same code), the runs are forks of it, which have Pelican and
-    the plugins imported already."""
+    the plugins imported already. `ahead`: {lang: PreparedIndex} begun on `output` before the save
+    (the development server's), from which this step takes the changed languages' indexes."""
     settings_file, output = Path(settings_file).resolve(), Path(output).resolve()
     content = Path(content).resolve() if content else Path(cwd) / "content"
     changes = [Path(p).resolve() for p in changes]
@@ -368,8 +369,9 @@ def show_changes_first(changes, settings_file=DEV_SETTINGS, output=ROOT / "outpu
     # tenth of this step at 1,000 posts): the full build after it reads the saved files anew.
     only = dict(extra or {}, PUBLISHING_WRITE_ONLY=json.dumps([str(p) for p in changes]), CACHE_CONTENT="false")
     # Meanwhile, on the other core, Pagefind reads each changed language's indexed pages as they
-    # are: finish_build(prepared=...) then gives it only the pages this step changed.
-    indexes = {lang: PreparedIndex(output, settings, lang) for lang in todo}
+    # are (unless it has read them before the save): finish_build(prepared=...) then gives it
+    # only the pages this step changed.
+    indexes = {lang: _taken(ahead, lang) or PreparedIndex(output, settings, lang) for lang in todo}
     fresh = Path(tempfile.mkdtemp(prefix=".output-", dir=output.parent))
     done = False
     try:
@@ -403,6 +405,15 @@ def show_changes_first(changes, settings_file=DEV_SETTINGS, output=ROOT / "outpu
             for index in indexes.values():
                 index.close()
     return results
+
+
+def _taken(ahead, lang):
+    """The index of `lang` begun ahead, taken out of `ahead`, if it can still be used; else None."""
+    index = ahead.pop(lang, None) if ahead else None
+    if index is not None and not index.usable():
+        index.close()
+        return None
+    return index
 
 
 def _index_and_read(site, settings, lang, then=None):

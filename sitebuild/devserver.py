@@ -49,6 +49,7 @@ from publishing.sitewide import headers_for, remember_sitemap, sitemap_origin
 from . import ROOT
 from .build import build_pages_first, build_site, finish_build, read_site_settings, show_changes_first, start_warm_pelican
 from .errors import BuildFailed, one_line_errors
+from .search import PreparedIndex, read_stamp
 
 HOST = "127.0.0.1"
 PORT, FORMS_PORT, SMTP_PORT = 8000, 8080, 8025
@@ -168,6 +169,7 @@ class Rebuilder:
         self.changed = threading.Condition()
         self._lock = threading.Lock()  # one build at a time
         self.warm = None  # a warm Pelican process for the first step after a save (sitebuild.warm)
+        self.ahead = {}  # {lang: search.PreparedIndex} begun on output/ as it is, for the next save
 
     @property
     def token(self):
@@ -198,7 +200,7 @@ class Rebuilder:
                     reload_changed_modules(changes)
                     if not first:
                         shown = show_changes_first(changes, settings_file=self.settings_file, output=self.output,
-                                                   cwd=self.root, warm=self.warm)
+                                                   cwd=self.root, warm=self.warm, ahead=self.ahead)
                     if shown:
                         self._announce(None)
                         self._say(f"shown in {time.monotonic() - started:.1f} s ({what})")
@@ -221,10 +223,12 @@ class Rebuilder:
                     if first:
                         self._read_ahead()
                     self._say("output/ is up to date" + (f" ({what})" if what else ""))
+                    self._index_ahead()
                     return True
                 self._say(("built" if first else "rebuilt") + f" in {seconds:.1f} s" + (f" ({what})" if what else ""))
                 if not first:
                     self._finish(started)
+                self._index_ahead()
                 return True
         self._say(f"build FAILED in {seconds:.1f} s" + (f" ({what})" if what else "")
                   + ("; still serving the previous build:" if self.output.is_dir() else ":"))
@@ -254,10 +258,40 @@ class Rebuilder:
             wanted = code_fingerprint(self.settings_file.resolve(), settings, None)
             if self.warm is not None and self.warm.alive() and self.warm.fingerprint == wanted:
                 return
-            self.close()
+            if self.warm is not None:
+                self.warm.close()
             self.warm = start_warm_pelican(self.settings_file)
         except Exception:  # noqa: BLE001 (only a speed-up)
             self.warm = None
+
+    def _index_ahead(self):
+        """Have each language's search index begun on its pages as they are now (search.
+        PreparedIndex: Pagefind reads them at the lowest priority): after the next save, the index
+        takes in only the pages the save changed, and is written as soon as they are made. One
+        begun on these very pages (their digest is the index's in output/) is kept."""
+        try:
+            settings = read_site_settings(self.settings_file)
+            stamp = read_stamp(self.output)
+            for lang in settings["LANGUAGES"]:
+                index = self.ahead.get(lang)
+                if index is not None and index.usable() and index.digest is not None and index.digest == stamp.get(lang):
+                    continue
+                if index is not None:
+                    index.close()
+                self.ahead[lang] = PreparedIndex(self.output, settings, lang)
+        except Exception:  # noqa: BLE001 (only a speed-up: a save then begins its own)
+            pass
+
+    def settle(self, timeout=120):
+        """Wait until no build is under way and the indexes begun ahead have read their pages
+        (the benchmark saves then, as an editor does a few seconds after the last save)."""
+        with self._lock:
+            ahead = list(self.ahead.values())
+        for index in ahead:
+            try:
+                index.wait_read(timeout)
+            except Exception:  # noqa: BLE001 (a failed one is replaced by the save's own)
+                pass
 
     def _read_ahead(self):
         """The sitemap after each save reads every page's head, and parses only those it has not
@@ -273,10 +307,13 @@ class Rebuilder:
         threading.Thread(target=read, name="devserver-read-ahead", daemon=True).start()
 
     def close(self):
-        """End the warm Pelican process."""
+        """End the warm Pelican process and the indexes begun ahead."""
         if self.warm is not None:
             self.warm.close()
             self.warm = None
+        for index in self.ahead.values():
+            index.close()
+        self.ahead.clear()
 
     def _finish(self, started, shown=None):
         try:

@@ -13,9 +13,10 @@ was made from (their digest is kept in SEARCH_STAMP beside the index): after a s
 development server indexes the post's new page once, and the full build that follows finds
 nothing left to index.
 
-That one index after a save is begun early (PreparedIndex): while the saved post's pages are
-made, a Pagefind service (Pagefind's service mode, the same index as its command, byte for byte)
-reads the language's indexed pages as they are, at the lowest priority, on the core that run
+That one index after a save is begun early (PreparedIndex): a Pagefind service (Pagefind's
+service mode, the same index as its command, byte for byte) reads the language's indexed pages as
+they are, at the lowest priority, before the save (the development server begins one for each
+language after every build) or else while the saved post's pages are made, on the core that run
 leaves idle; afterwards it is given only the pages that changed (for an address, Pagefind keeps
 the page it was given last) and answers with the index's files, which are written here. What it
 cannot take in (a page it read that is gone) is left to the command, which makes the index anew.
@@ -262,10 +263,10 @@ class _PagefindService:
 
 
 class PreparedIndex:
-    """A language's search index begun before its pages change (the editing loop): while the
-    saved post's pages are made, a Pagefind service (Pagefind's service mode, which makes the
-    same index as its command, byte for byte) reads the language's indexed pages as they are, in
-    a thread and a process of the lowest priority. finish() then gives it only the pages that
+    """A language's search index begun before its pages change (the editing loop): after a build
+    or while the saved post's pages are made, a Pagefind service (Pagefind's service mode, which
+    makes the same index as its command, byte for byte) reads the language's indexed pages as they
+    are, in a thread and a process of the lowest priority. finish() then gives it only the pages that
     changed since (for an address, Pagefind keeps the page it was given last) and writes the
     index's files it answers with. When that cannot give the index of the pages as they are now
     (a page it read is gone or no longer indexed, the service failed), finish()'s future fails
@@ -278,6 +279,7 @@ class PreparedIndex:
     def __init__(self, site, settings, lang):
         self.site, self.lang = Path(site), lang
         self.written = False  # True once finish() has written the index
+        self.digest = None  # of the pages it reads (indexed_pages()), once they are chosen
         self._service, self._ending = None, False
         self._tree = tempfile.TemporaryDirectory(prefix=f".search-{lang}-", dir=self.site.parent)
         self._jobs = queue.SimpleQueue()  # one thread does the work, in order
@@ -306,7 +308,7 @@ class PreparedIndex:
     def _begin(self, settings):
         """Link the language's indexed pages into a tree and have the service read it: (its
         index, {address relative to the site: digest of the bytes it read})."""
-        chosen, _ = _indexed(self.site, settings, self.lang)
+        chosen, self.digest = _indexed(self.site, settings, self.lang)
         tree = Path(self._tree.name)
         _link_tree(self.site, [page for page, _, _ in chosen], tree)
         # Each page's digest is of its bytes before it was linked: the service reads it later,
@@ -320,6 +322,10 @@ class PreparedIndex:
         index = self._service.call(type="NewIndex", config=None)["index_id"]
         self._service.call(type="AddDir", index_id=index, path=str(tree), glob=None)
         return index, read
+
+    def usable(self):
+        """Neither closed, nor ended by itself, nor failed: finish() may take in changed pages."""
+        return not self._ending and not (self._begun.done() and self._begun.exception() is not None)
 
     def wait_read(self, timeout=TIMEOUT):
         """Wait until the service has read the pages (finish() does not need this)."""

@@ -320,6 +320,36 @@ def test_a_server_started_on_a_built_site_reads_its_pages_heads_ahead_of_the_fir
     assert sitemap.stat().st_ino == inode
 
 
+def test_each_languages_search_index_is_begun_ahead_and_a_save_gives_it_only_its_pages(tmp_path):
+    """After a build the server has each language's Pagefind read its pages; a saved post's
+    language then uses that index (given only the changed pages), and an index whose pages the
+    save did not change is kept for the next one."""
+    root = copy_site(tmp_path / "site")
+    rebuilder = devserver.Rebuilder(root, out=io.StringIO())
+    try:
+        assert rebuilder.rebuild(first=True)
+        rebuilder.settle()
+        ahead = dict(rebuilder.ahead)
+        assert sorted(ahead) == sorted(devserver.read_site_settings(root / "pelicanconf.py")["LANGUAGES"])
+        assert all(index.usable() and index.digest for index in ahead.values())
+        post = root / "content/blog/kracht-van-samenwerken.nl.md"
+        edit(post, "Laat ik voorop stellen", "Vooruitmarkering laat ik voorop stellen")
+        assert rebuilder.rebuild({post})
+        assert ahead["nl"].written, "the saved post's index was not the one begun ahead"
+        assert b"Vooruitmarkering" in index_text(root / "output", "nl")
+        rebuilder.settle()
+        assert rebuilder.ahead["en"] is ahead["en"], "an index whose pages did not change was begun again"
+        assert rebuilder.ahead["nl"] is not ahead["nl"] and rebuilder.ahead["nl"].usable()
+        trees = list(root.glob(".search-*"))
+        assert len(trees) == 2  # the ones ahead; the used one's is gone
+    finally:
+        rebuilder.close()
+    deadline = time.monotonic() + 30
+    while list(root.glob(".search-*")):
+        assert time.monotonic() < deadline, "a page tree of an index begun ahead was left behind"
+        time.sleep(0.05)
+
+
 def test_a_saved_module_this_process_imported_is_reloaded_and_a_saved_post_reloads_none(tmp_path, monkeypatch):
     """The server writes the sitewide files with modules it imported (publishing.sitewide): a
     saved module is loaded anew before the build; a saved post reloads nothing."""
