@@ -272,6 +272,8 @@ class Rebuilder:
         try:
             settings = read_site_settings(self.settings_file)
             stamp = read_stamp(self.output)
+            for lang in set(self.ahead) - set(settings["LANGUAGES"]):  # a language no longer built
+                self.ahead.pop(lang).close()
             for lang in settings["LANGUAGES"]:
                 index = self.ahead.get(lang)
                 if index is not None and index.usable() and index.digest is not None and index.digest == stamp.get(lang):
